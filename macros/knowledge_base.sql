@@ -1,0 +1,26 @@
+{#
+    Where the knowledge base is, and which of its files are the product's own.
+#}
+
+{% macro kb_dir() -%}
+    {%- set configured = var('kb_dir', '') -%}
+    {%- if configured -%}
+        {{ configured.rstrip('/') }}
+    {%- elif target.name == 'fixture' -%}
+        fixtures/kb
+    {%- else -%}
+        {{ env_var('DISTILL_ROOT', '.').rstrip('/') }}/data/_kb
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Files the product writes into the knowledge base: never read as sources. #}
+{% macro own_kb_files() -%}
+    {{ return(['distillation_skips.jsonl', 'scoring_skips.jsonl', 'audit_baselines.jsonl']) }}
+{%- endmacro %}
+
+
+{# The path of a file relative to the knowledge-base folder, as provenance names it. #}
+{% macro kb_relative(path_column) -%}
+    substr({{ path_column }}, {{ kb_dir() | length + 2 }})
+{%- endmacro %}

@@ -1,0 +1,120 @@
+"""The main job: sources to evidence, scores and exports, with a receipt.
+
+Each phase is a `dbt build` of its folder of models (tests included, so the firewall and
+the invariants stop a bad build before anything is published), then the tables are
+written out as files.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from distill import publish, receipts
+from distill.errors import ConfigError
+from distill.layout import PROJECT_DIR, Layout
+from distill.lock import exclusive
+from distill.warehouse import connect, dbt_vars, require_success, run_dbt
+
+PHASE_SELECTORS = {
+    "materialize": ["+path:models/3_evidence"],
+    "score": ["path:models/4_scoring"],
+    "export-sft": ["path:models/5_exports/sft_samples.sql"],
+    "export-preference": ["path:models/5_exports/preference_pairs.sql"],
+    "export-rag": ["path:models/5_exports/playbooks.sql"],
+}
+
+
+def known_formats() -> set[str]:
+    with open(PROJECT_DIR / "seeds" / "source_formats.csv", newline="") as handle:
+        return {row["source_format"] for row in csv.DictReader(handle)}
+
+
+def check_knowledge_base(layout: Layout) -> list[str]:
+    """Fail fast on bad configuration; return notes on what is merely missing."""
+    if not layout.root.is_dir():
+        raise ConfigError(f"--root {layout.root} is not a folder")
+    notes: list[str] = []
+    if not layout.kb.is_dir():
+        notes.append(f"no knowledge base at {layout.kb}: every stream is missing, 0 rows")
+        layout.kb.mkdir(parents=True, exist_ok=True)
+    registry = layout.kb / "formats.csv"
+    if registry.is_file():
+        formats = known_formats()
+        lines = [
+            line for line in registry.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        if not lines or [c.strip() for c in lines[0].split(",")] != ["glob", "source_format"]:
+            raise ConfigError(f"{registry}: the first line must be the header `glob,source_format`")
+        for number, row in enumerate(csv.reader(lines[1:]), start=2):
+            if len(row) != 2:
+                raise ConfigError(f"{registry}: entry {number} is not `glob,source_format`: {row}")
+            if row[1].strip() not in formats:
+                raise ConfigError(
+                    f"{registry}: entry {number} names the format {row[1].strip()!r}, which "
+                    f"does not exist; known formats: {', '.join(sorted(formats))}"
+                )
+    sources = sorted(
+        p.relative_to(layout.kb).as_posix() for p in layout.kb.rglob("*.jsonl")
+    )
+    if not sources:
+        notes.append(f"no source files (*.jsonl) under {layout.kb}: 0 rows")
+    return notes
+
+
+def new_run_id() -> str:
+    """A folder name for the receipt: wall-clock time, which never enters the run_hash."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}-{os.getpid()}"
+
+
+def build(layout: Layout, phases: list[str], extra_vars: dict | None = None) -> dict[str, float]:
+    """Run dbt for the phases, in order; stop at the first that fails."""
+    durations: dict[str, float] = {}
+    for phase in phases:
+        result = run_dbt(layout, "build", PHASE_SELECTORS[phase], extra_vars)
+        require_success(result, f"dbt build of {phase}")
+        durations[phase] = result.seconds
+    return durations
+
+
+def run_all(layout: Layout, recorded_at: str | None, extra_vars: dict | None = None) -> dict:
+    """Build every phase, publish the whole set of files, write the receipt."""
+    recorded = receipts.resolve_recorded_at(recorded_at)
+    notes = check_knowledge_base(layout)
+    with exclusive(layout, "run-all"):
+        for line in publish.recover(layout):
+            print(f"recovered: {line}")
+        for note in notes:
+            print(f"note: {note}")
+        started = time.monotonic()
+        durations = build(layout, list(PHASE_SELECTORS), extra_vars)
+
+        run_id = new_run_id()
+        outputs = publish.outputs_of()
+        publish_started = time.monotonic()
+        with connect(layout, read_only=False) as con:
+            publish.publish(layout, con, outputs, run_id, os.environ.get("DISTILL_CRASH_AT"))
+            durations["publish"] = time.monotonic() - publish_started
+            durations["total"] = time.monotonic() - started
+            summary = receipts.build_summary(
+                layout, con, outputs, run_id, recorded, dbt_vars(layout, extra_vars), durations
+            )
+        path = receipts.write_summary(layout, summary)
+    summary["_path"] = str(path)
+    return summary
+
+
+def run_phase(layout: Layout, phase: str, extra_vars: dict | None = None) -> list[Path]:
+    """Build one phase and publish its files (one set per phase)."""
+    check_knowledge_base(layout)
+    with exclusive(layout, phase):
+        publish.recover(layout)
+        build(layout, [phase], extra_vars)
+        phase_name = {"materialize": "materialize", "score": "score"}.get(phase, phase)
+        with connect(layout, read_only=False) as con:
+            return publish.publish(layout, con, publish.outputs_of({phase_name}), new_run_id())
