@@ -21,7 +21,7 @@ from distill.warehouse import connect, dbt_vars, require_success, run_dbt
 
 PHASE_SELECTORS = {
     "materialize": ["+path:models/3_evidence"],
-    "score": ["path:models/4_scoring"],
+    "score": ["path:models/4_scoring", "path:seeds"],
     "export-sft": ["path:models/5_exports/sft_samples.sql"],
     "export-preference": ["path:models/5_exports/preference_pairs.sql"],
     "export-rag": ["path:models/5_exports/playbooks.sql"],
@@ -72,6 +72,15 @@ def new_run_id() -> str:
     return f"{stamp}-{os.getpid()}"
 
 
+PHASE_OF_FOLDER = {
+    "1_intake": "materialize",
+    "2_staging": "materialize",
+    "3_evidence": "materialize",
+    "4_scoring": "score",
+    "5_exports": "export",
+}
+
+
 def build(layout: Layout, phases: list[str], extra_vars: dict | None = None) -> dict[str, float]:
     """Run dbt for the phases, in order; stop at the first that fails."""
     durations: dict[str, float] = {}
@@ -79,6 +88,17 @@ def build(layout: Layout, phases: list[str], extra_vars: dict | None = None) -> 
         result = run_dbt(layout, "build", PHASE_SELECTORS[phase], extra_vars)
         require_success(result, f"dbt build of {phase}")
         durations[phase] = result.seconds
+    return durations
+
+
+def build_all(layout: Layout, extra_vars: dict | None = None) -> dict[str, float]:
+    """One `dbt build` of the whole project: models and tests in dependency order."""
+    result = run_dbt(layout, "build", [], extra_vars)
+    require_success(result, "dbt build")
+    durations = {"dbt_build": result.seconds}
+    for node_path, seconds in result.node_seconds.items():
+        phase = PHASE_OF_FOLDER.get(node_path.split("/")[0], "other")
+        durations[f"dbt_{phase}"] = durations.get(f"dbt_{phase}", 0.0) + seconds
     return durations
 
 
@@ -92,7 +112,7 @@ def run_all(layout: Layout, recorded_at: str | None, extra_vars: dict | None = N
         for note in notes:
             print(f"note: {note}")
         started = time.monotonic()
-        durations = build(layout, list(PHASE_SELECTORS), extra_vars)
+        durations = build_all(layout, extra_vars)
 
         run_id = new_run_id()
         outputs = publish.outputs_of()

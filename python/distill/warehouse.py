@@ -28,6 +28,7 @@ class BuildResult:
 
     seconds: float
     statuses: dict[str, str] = field(default_factory=dict)
+    node_seconds: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     messages: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +82,7 @@ def run_dbt(
         status = str(data.status)
         label = node.node_name if name != "LogTestResult" else f"test {data.name}"
         result.statuses[label] = status
+        result.node_seconds[node.node_path or label] = float(data.execution_time or 0.0)
         failed = status.lower() in ("error", "fail")
         if failed:
             result.failures.append(label)
