@@ -110,6 +110,8 @@ select
     runs.task_id,
     runs.task_kind,
     runs.source_format,
+    runs.source_file,
+    runs.source_line,
 
     ---------- the task and what the agent did
     runs.instruction,
