@@ -62,40 +62,48 @@ unused as (
         on lines.source_file = used_lines.source_file
         and lines.source_line = used_lines.source_line
 
+),
+
+reasoned as (
+
+    select
+        1 as schema_version,
+        unused.source_file,
+        unused.source_line,
+        unused.source_format,
+        coalesce(
+            case when unused.line_status <> 'ok' then unused.line_status end,
+            staged_skips.skip_reason,
+            duplicate_runs.skip_reason,
+            formats.unjoined_reason
+        ) as skip_reason,
+        coalesce(
+            staged_skips.skip_detail,
+            duplicate_runs.skip_detail,
+            case
+                when named_runs.named_run is not null
+                    then 'no run ' || named_runs.named_run || ' in the knowledge base'
+                when formats.record_kind = 'task'
+                    then 'no run in the knowledge base answers this task'
+                when unused.line_status = 'unrecognised_format'
+                    then 'no registry entry and no known format matches the keys of this file'
+            end
+        ) as detail
+    from unused
+    left join staged_skips
+        on unused.source_file = staged_skips.source_file
+        and unused.source_line = staged_skips.source_line
+    left join duplicate_runs
+        on unused.source_file = duplicate_runs.source_file
+        and unused.source_line = duplicate_runs.source_line
+    left join named_runs
+        on unused.source_file = named_runs.source_file
+        and unused.source_line = named_runs.source_line
+    left join formats
+        on unused.source_format = formats.source_format
+
 )
 
 select
-    1 as schema_version,
-    unused.source_file,
-    unused.source_line,
-    unused.source_format,
-    coalesce(
-        case when unused.line_status <> 'ok' then unused.line_status end,
-        staged_skips.skip_reason,
-        duplicate_runs.skip_reason,
-        formats.unjoined_reason
-    ) as skip_reason,
-    coalesce(
-        staged_skips.skip_detail,
-        duplicate_runs.skip_detail,
-        case
-            when named_runs.named_run is not null
-                then 'no run ' || named_runs.named_run || ' in the knowledge base'
-            when formats.record_kind = 'task'
-                then 'no run in the knowledge base answers this task'
-            when unused.line_status = 'unrecognised_format'
-                then 'no registry entry and no known format matches the keys of this file'
-        end
-    ) as detail
-from unused
-left join staged_skips
-    on unused.source_file = staged_skips.source_file
-    and unused.source_line = staged_skips.source_line
-left join duplicate_runs
-    on unused.source_file = duplicate_runs.source_file
-    and unused.source_line = duplicate_runs.source_line
-left join named_runs
-    on unused.source_file = named_runs.source_file
-    and unused.source_line = named_runs.source_line
-left join formats
-    on unused.source_format = formats.source_format
+    * replace ({{ redact('detail') }} as detail)
+from reasoned

@@ -5,7 +5,20 @@ with
 
 runs as (
 
-    select * from {{ ref('runs') }}
+    select
+        * replace (
+            -- a source without a message list gets one from its task and output
+            coalesce(
+                conversation,
+                to_json(list_filter([
+                    case when instruction is not null
+                        then {'role': 'user', 'content': instruction} end,
+                    case when output_text is not null
+                        then {'role': 'assistant', 'content': output_text} end
+                ], lambda m: m is not null))
+            ) as conversation
+        )
+    from {{ ref('runs') }}
     where occurrence = 1
 
 ),
@@ -113,20 +126,12 @@ select
     runs.source_file,
     runs.source_line,
 
-    ---------- the task and what the agent did
-    runs.instruction,
-    runs.output_text,
-    coalesce(
-        runs.conversation,
-        to_json(list_filter([
-            case when runs.instruction is not null
-                then {'role': 'user', 'content': runs.instruction} end,
-            case when runs.output_text is not null
-                then {'role': 'assistant', 'content': runs.output_text} end
-        ], lambda m: m is not null))
-    ) as conversation,
-    runs.tool_calls,
-    coalesce(runs.lessons, []) as lessons,
+    ---------- the task and what the agent did, with secrets replaced by placeholders
+    {{ redact('runs.instruction') }} as instruction,
+    {{ redact('runs.output_text') }} as output_text,
+    {{ redact_json('runs.conversation') }} as conversation,
+    {{ redact_json('runs.tool_calls') }} as tool_calls,
+    {{ redact_list('coalesce(runs.lessons, [])') }} as lessons,
 
     ---------- who and when
     runs.model,
@@ -136,7 +141,14 @@ select
     runs.ended_at,
 
     ---------- signals and provenance
-    coalesce(signal_lists.signals, []) as signals,
+    list_transform(
+        coalesce(signal_lists.signals, []),
+        lambda s: struct_pack(
+            kind := s.kind, name := s.name, passed := s.passed, value := s.value,
+            scale_max := s.scale_max, verdict := s.verdict, judge := s.judge,
+            detail := {{ redact('s.detail') }}, file := s.file, line := s.line
+        )
+    ) as signals,
     provenance.provenance
 from runs
 inner join provenance
