@@ -1,12 +1,25 @@
 """The RunSummary: a receipt of what one run read, did and wrote, and its run_hash.
 
-What enters run_hash: the inputs (path, sha256, lines), the per-phase counts, the outputs
-(path, sha256, rows), the configuration (dbt variables other than paths, the sha256 of
-every seed and of the format registry), the scorer version, the schema version and
-recorded_at. What stays out: run_id, durations, and anything else read off a clock, and
-the versions of libraries (their effect shows in the output hashes). The same inputs with
-the same recorded_at therefore give the same run_hash, whatever the thread count, the
-order of files on disk, the time zone or the locale.
+run_hash is the sha256 of the canonical JSON (sorted keys, no spaces, UTF-8) of these
+fields of the summary, and nothing else (HASHED_FIELDS):
+
+- `inputs`: every source file's path (relative to the knowledge base), sha256, lines,
+  bytes and the format that read it. One changed byte changes its sha256.
+- `outputs`: every written file's path (relative to the root), sha256, rows and bytes.
+- `phases`: the counts of each phase (in, out, skipped by reason, per category), and the
+  scorer version, which the scoring model derives from its rules and thresholds.
+- `config`: what decides the outputs besides the inputs: the dbt variables given on the
+  command line (paths left out), the sha256 of dbt_project.yml (the variables' defaults),
+  of every seed (thresholds, rule order, skip reasons, formats), of the SQL of models/ and
+  macros/ (every rule is SQL), and of the knowledge base's format registry.
+- `schema_version` and `recorded_at` (given with --recorded-at or DISTILL_RECORDED_AT).
+
+What stays out: `run_id` (a folder name read off the clock), `durations_seconds`, the
+library `versions` (their effect, if any, shows in the output hashes), the thread count,
+the time zone, the locale, the order of files on disk and the absolute path of the root.
+Nothing is seeded at random. The same inputs, configuration and recorded_at therefore give
+the same run_hash; docs/receipts.md says the same for operators, and the receipt tests
+prove it across thread counts, file orders, time zones and locales.
 """
 
 from __future__ import annotations
@@ -14,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from distill import SCHEMA_VERSION, __version__
-from distill.layout import PROJECT_DIR, Layout
+from distill import SCHEMA_VERSION, __version__, schemas, warehouse
+from distill.errors import ConfigError
+from distill.layout import Layout
 from distill.publish import Output
 from distill.warehouse import counts_by, scalar
 
@@ -58,28 +72,50 @@ def resolve_recorded_at(given: str | None) -> str:
     """--recorded-at, else DISTILL_RECORDED_AT, else now (then the hash differs per run)."""
     value = given or os.environ.get("DISTILL_RECORDED_AT")
     if not value:
-        return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError as error:
-        from distill.errors import ConfigError
-
         raise ConfigError(
             f"recorded_at {value!r} is not an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
         ) from error
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def configuration(dbt_variables: dict) -> dict:
-    """The configuration that decides the outputs: variables, seeds, the registry."""
-    seeds = {
-        path.name: sha256_file(path) for path in sorted((PROJECT_DIR / "seeds").glob("*.csv"))
-    }
+def _tree_sha256(folder: Path, pattern: str) -> str:
+    """One sha256 over every matching file under folder: relative path and content."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob(pattern), key=lambda p: p.relative_to(folder).as_posix()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(sha256_file(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def configuration(dbt_variables: dict, kb: Path | None = None,
+                  project_dir: Path | None = None) -> dict:
+    """The configuration that decides the outputs: variables, seeds, SQL, the registry.
+
+    project_dir defaults to the dbt project the pipeline runs (read at call time, so that
+    both always name the same one); kb is the knowledge base whose formats.csv is the
+    registry.
+    """
+    project = project_dir or warehouse.PROJECT_DIR
+    registry = kb / "formats.csv" if kb is not None else None
     return {
         "vars": {k: v for k, v in sorted(dbt_variables.items()) if k != "kb_dir"},
-        "seeds_sha256": seeds,
+        "project_sha256": sha256_file(project / "dbt_project.yml"),
+        "seeds_sha256": {
+            path.name: sha256_file(path) for path in sorted((project / "seeds").glob("*.csv"))
+        },
+        "sql_sha256": {
+            "models": _tree_sha256(project / "models", "*.sql"),
+            "macros": _tree_sha256(project / "macros", "*.sql"),
+        },
+        "registry_sha256": (
+            sha256_file(registry) if registry is not None and registry.is_file() else None
+        ),
     }
 
 
@@ -185,7 +221,7 @@ def build_summary(
             "dbt_core": dbt.version.__version__,
             "duckdb": duckdb.__version__,
         },
-        "config": configuration(dbt_variables),
+        "config": configuration(dbt_variables, layout.kb),
         "inputs": input_files(con),
         "phases": phase_counts(con),
         "outputs": output_files(layout, outputs),
@@ -210,3 +246,30 @@ def latest_summary(layout: Layout) -> Path | None:
         layout.reports_dir.glob("*/summary.json"), key=lambda p: (p.stat().st_mtime, p.name)
     )
     return found[-1] if found else None
+
+
+def read_summary(path: Path) -> object:
+    """The JSON of a receipt; a file that cannot be read or parsed is a usage error."""
+    try:
+        return json.loads(Path(path).read_bytes())
+    except OSError as error:
+        raise ConfigError(f"cannot read the receipt {path}: {error.strerror or error}") from error
+    except ValueError as error:
+        raise ConfigError(f"the receipt {path} is not JSON: {error}") from error
+
+
+def validate_summary(summary: object) -> list[str]:
+    """What is wrong with a receipt, one message per field; [] when it can be trusted.
+
+    Beyond the RunSummary schema, the run_hash must be the hash of the fields it covers:
+    a receipt edited after the run, or pasted from another run, fails here.
+    """
+    problems = schemas.validate("run_summary", summary)
+    if isinstance(summary, dict) and not any(p.startswith("run_hash:") for p in problems):
+        given, expected = summary.get("run_hash"), run_hash(summary)
+        if isinstance(given, str) and given != expected:
+            problems.append(
+                f"run_hash: {given} is not the hash of the receipt's hashed fields "
+                f"({expected}): it was edited after the run or belongs to another one"
+            )
+    return problems
