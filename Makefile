@@ -22,7 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
-	DISTILL_ROOT=$(CURDIR)/warehouse/fixture-root $(BIN)/dbt build --target fixture --quiet
+	cd $(CURDIR) && $(BIN)/dbt build --target fixture --quiet
 
 bench: $(STAMP)
 	$(BIN)/python -m distill.bench --runs 10000 100000
