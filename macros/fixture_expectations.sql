@@ -17,13 +17,15 @@
             quote = '"',
             columns = {
                 'source_file': 'varchar', 'source_line': 'bigint', 'run_id': 'varchar',
-                'expected_kind': 'varchar', 'expected': 'varchar', 'note': 'varchar'
+                'expected_kind': 'varchar', 'expected': 'varchar', 'in_sft': 'varchar',
+                'note': 'varchar'
             }
         )
     {%- else -%}
         select
             null::varchar as source_file, null::bigint as source_line, null::varchar as run_id,
-            null::varchar as expected_kind, null::varchar as expected, null::varchar as note
+            null::varchar as expected_kind, null::varchar as expected, null::varchar as in_sft,
+            null::varchar as note
         where false
     {%- endif -%}
 {%- endmacro %}

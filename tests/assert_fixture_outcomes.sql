@@ -1,6 +1,6 @@
 -- On a fixture knowledge base, every line gets the outcome its row promises: its run's
--- category, its skip reason, its scoring skip reason, or a place in the provenance of
--- the run it names. A line with no promise fails too. A real knowledge base promises
+-- category (and a place in SFT or none, as in_sft says), its skip reason, its scoring
+-- skip reason, or a place in the provenance of the run it names. A line with no promise fails too. A real knowledge base promises
 -- nothing and this test has nothing to check there.
 
 with
@@ -49,6 +49,13 @@ checked as (
                     and provenance.run_id = expected.expected
             )
         end as actual,
+        -- the contract, not the product's firewall list, says which runs SFT may hold
+        expected.in_sft is null or expected.in_sft = '' or (
+            expected.in_sft = 'yes'
+        ) = exists (
+            select 1 from {{ ref('sft_samples') }} as sft
+            where sft.source_run_id = expected.run_id
+        ) as sft_as_promised,
         -- a run's own line must be in its provenance, whatever its category
         expected.expected_kind not in ('category', 'scoring_skip') or exists (
             select 1 from provenance
@@ -64,8 +71,8 @@ unpromised as (
 
     select
         lines.source_file, lines.source_line, null as run_id, 'promise' as expected_kind,
-        'a row in expected_outcomes.csv' as expected, null as note,
-        'none' as actual, true as own_line_kept
+        'a row in expected_outcomes.csv' as expected, null as in_sft, null as note,
+        'none' as actual, true as sft_as_promised, true as own_line_kept
     from lines
     anti join expected
         on lines.source_file = expected.source_file
@@ -75,6 +82,6 @@ unpromised as (
 )
 
 select * from checked
-where actual is distinct from expected or not own_line_kept
+where actual is distinct from expected or not own_line_kept or not sft_as_promised
 union all
 select * from unpromised
