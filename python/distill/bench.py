@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -124,6 +123,8 @@ class Generator:
                  profile: Profile, index: int) -> dict:
         rng = self.rng
         answer = f"Run {run_id}: {self.words(40, 220)}."
+        if task_kind == "customer_support" and rng.random() < 0.05:
+            answer += f" I wrote to customer{index}@example.com with the refund."  # redacted
         output: str | list = answer
         if rng.random() < 0.3:
             output = [
@@ -341,28 +342,39 @@ class ChildRun:
     output: str
 
 
-def run_child(argv: list[str], log: Path, timeout: float, env: dict | None = None) -> ChildRun:
-    """Run argv in a fresh process; its peak RSS comes from wait4 on that process alone.
+# Started from a big process, a child's ru_maxrss starts at its parent's peak: Linux keeps
+# the high-water mark of the memory an exec replaces. So a small launcher process spawns
+# the child and reaps it with wait4, and the figure is the child's own (the launcher's
+# few megabytes are the floor). RUSAGE_CHILDREN would give the largest child so far.
+LAUNCHER = """
+import json, os, signal, sys, time
+report, timeout, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+started = time.monotonic()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+signal.setitimer(signal.ITIMER_REAL, timeout)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.monotonic() - started
+with open(report, "w") as out:
+    json.dump({"exit_code": os.waitstatus_to_exitcode(status), "seconds": seconds,
+               "max_rss_kb": usage.ru_maxrss}, out)
+"""
 
-    RUSAGE_CHILDREN would report the largest child so far, not this one.
-    """
+
+def run_child(argv: list[str], log: Path, timeout: float) -> ChildRun:
+    """Run argv in a fresh process, killed after timeout seconds; output goes to log."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    report = log.with_suffix(".rusage.json")
     with open(log, "wb") as sink:
-        started = time.monotonic()
-        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})})
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        seconds = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), str(timeout), *argv],
+            stdout=sink, stderr=subprocess.STDOUT, check=True,
+        )
+    measured = json.loads(report.read_text())
     return ChildRun(
-        seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
-        exit_code=process.returncode,
+        seconds=measured["seconds"],
+        peak_rss_mb=measured["max_rss_kb"] / 1024,  # Linux reports kilobytes
+        exit_code=measured["exit_code"],
         output=log.read_text(errors="replace"),
     )
 
