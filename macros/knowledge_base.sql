@@ -24,3 +24,26 @@
 {% macro kb_relative(path_column) -%}
     substr({{ path_column }}, {{ kb_dir() | length + 2 }})
 {%- endmacro %}
+
+
+{#
+    The source files of the knowledge base: every *.jsonl under it, in any subfolder,
+    except the product's own files, listed when the model runs. Listing them first keeps
+    the product's files (and a dangling link among them) from ever being opened.
+#}
+{% macro kb_source_files() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set listing = run_query(
+        "select file from glob('" ~ kb_dir() ~ "/**/*.jsonl') order by file"
+    ) -%}
+    {%- set own = own_kb_files() -%}
+    {%- set files = [] -%}
+    {%- for row in listing.rows -%}
+        {%- if row[0].split('/')[-1] not in own -%}
+            {%- do files.append(row[0]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(files) }}
+{%- endmacro %}

@@ -10,11 +10,11 @@
     Casting a piece back to a blob undoes the escapes byte for byte.
 #}
 
-{% macro read_file_lines(file_glob) -%}
-    {{ return(adapter.dispatch('read_file_lines', 'distill')(file_glob)) }}
+{% macro read_file_lines(files) -%}
+    {{ return(adapter.dispatch('read_file_lines', 'distill')(files)) }}
 {%- endmacro %}
 
-{% macro duckdb__read_file_lines(file_glob) %}
+{% macro duckdb__read_file_lines(files) %}
     select
         filename as file_path,
         sha256(content) as file_sha256,
@@ -27,7 +27,16 @@
             filename,
             content,
             string_split(content::varchar, '\x0A') as escaped_lines
-        from read_blob('{{ file_glob }}')
+        from
+        {%- if files %}
+            read_blob([
+                {%- for file in files %}
+                {{ sql_string(file) }}{{ "," if not loop.last }}
+                {%- endfor %}
+            ])
+        {%- else %}
+            (select null::varchar as filename, null::blob as content where false)
+        {%- endif %}
     )
 {% endmacro %}
 

@@ -5,7 +5,7 @@ with
 
 pieces as (
 
-    {{ read_file_lines(kb_dir() ~ '/**/*.jsonl') }}
+    {{ read_file_lines(kb_source_files()) }}
 
 ),
 
@@ -18,15 +18,12 @@ lines as (
 
 ),
 
-own_files_removed as (
+relative as (
 
     select
         {{ kb_relative('file_path') }} as source_file,
         *
     from lines
-    where parse_filename(file_path) not in (
-        {%- for name in own_kb_files() %}'{{ name }}'{{ ", " if not loop.last }}{% endfor -%}
-    )
 
 ),
 
@@ -40,7 +37,7 @@ decoded as (
         suffix(escaped_line, '\x0D') as has_crlf,
         prefix(escaped_line, '\xEF\xBB\xBF') as has_bom,
         {{ line_bytes('escaped_line') }} as raw_bytes
-    from own_files_removed
+    from relative
 
 ),
 

@@ -6,8 +6,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-"""The repository: the dbt project, its seeds and the fixture knowledge base."""
+PROJECT_DIR = Path(
+    os.environ.get("DISTILL_PROJECT_DIR") or Path(__file__).resolve().parents[2]
+).resolve()
+"""The dbt project, its seeds and the fixture knowledge base: the repository, unless
+DISTILL_PROJECT_DIR names a copy (the acceptance tests use one with a deliberate mistake)."""
 
 
 @dataclass(frozen=True)

@@ -107,24 +107,32 @@ def run_all(layout: Layout, recorded_at: str | None, extra_vars: dict | None = N
     recorded = receipts.resolve_recorded_at(recorded_at)
     notes = check_knowledge_base(layout)
     with exclusive(layout, "run-all"):
-        for line in publish.recover(layout):
-            print(f"recovered: {line}")
         for note in notes:
             print(f"note: {note}")
         started = time.monotonic()
         durations = build_all(layout, extra_vars)
+        return publish_with_receipt(layout, recorded, extra_vars, durations, started)
 
-        run_id = new_run_id()
-        outputs = publish.outputs_of()
-        publish_started = time.monotonic()
-        with connect(layout, read_only=False) as con:
-            publish.publish(layout, con, outputs, run_id, os.environ.get("DISTILL_CRASH_AT"))
-            durations["publish"] = time.monotonic() - publish_started
-            durations["total"] = time.monotonic() - started
-            summary = receipts.build_summary(
-                layout, con, outputs, run_id, recorded, dbt_vars(layout, extra_vars), durations
-            )
-        path = receipts.write_summary(layout, summary)
+
+def publish_with_receipt(
+    layout: Layout,
+    recorded: str,
+    extra_vars: dict | None,
+    durations: dict[str, float],
+    started: float,
+) -> dict:
+    """Write every output as one set, then the receipt that describes it."""
+    run_id = new_run_id()
+    outputs = publish.outputs_of()
+    publish_started = time.monotonic()
+    with connect(layout, read_only=False) as con:
+        publish.publish(layout, con, outputs, run_id, os.environ.get("DISTILL_CRASH_AT"))
+        durations["publish"] = time.monotonic() - publish_started
+        durations["total"] = time.monotonic() - started
+        summary = receipts.build_summary(
+            layout, con, outputs, run_id, recorded, dbt_vars(layout, extra_vars), durations
+        )
+    path = receipts.write_summary(layout, summary)
     summary["_path"] = str(path)
     return summary
 
@@ -133,7 +141,6 @@ def run_phase(layout: Layout, phase: str, extra_vars: dict | None = None) -> lis
     """Build one phase and publish its files (one set per phase)."""
     check_knowledge_base(layout)
     with exclusive(layout, phase):
-        publish.recover(layout)
         build(layout, [phase], extra_vars)
         phase_name = {"materialize": "materialize", "score": "score"}.get(phase, phase)
         with connect(layout, read_only=False) as con:

@@ -1,15 +1,16 @@
-"""Writing the warehouse's tables out as JSONL files, all of a set or none.
+"""Writing the warehouse's tables out as JSONL files, replaced as one set.
 
-A new set is written beside the old one (warehouse/publish/<name>/), flushed to disk, and
-committed by writing its manifest; only then are the files moved into place, each with an
-atomic rename. A crash before the commit leaves the previous files untouched and the
-half-written set is discarded by the next command; a crash after it is completed by the
-next command (roll forward), so the files on disk are always one whole set or become one.
+Every set of outputs is written whole into its own folder, warehouse/published/<name>/,
+and flushed to disk. The paths users read (exports/sft/instruction_response.jsonl, ...)
+are fixed symbolic links into warehouse/published/current/, and `current` is itself a
+link to one set's folder. Publishing a set is one atomic rename of `current`: a crash or
+a kill at any moment leaves either the previous set or the new one, each whole and
+readable -- never a mix, never a half-written file. Folders no longer current are
+removed by the next publish.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import duckdb
 
 from distill.layout import Layout
 
-MANIFEST = "manifest.json"
+CURRENT = "current"
 
 
 @dataclass(frozen=True)
@@ -57,46 +58,16 @@ def outputs_of(phases: set[str] | None = None) -> list[Output]:
     return [o for o in OUTPUTS if phases is None or o.phase in phases]
 
 
+def published_dir(layout: Layout) -> Path:
+    return layout.warehouse_dir / "published"
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def recover(layout: Layout) -> list[str]:
-    """Finish a committed set a crash interrupted; discard an uncommitted one.
-
-    Returns what it did, one line per set, for the command to print.
-    """
-    done: list[str] = []
-    if not layout.staging_area.is_dir():
-        return done
-    for pending in sorted(layout.staging_area.iterdir()):
-        manifest = pending / MANIFEST
-        if manifest.is_file():
-            moved = _move_into_place(layout, pending, json.loads(manifest.read_text()))
-            done.append(f"completed an interrupted publish of {moved} file(s)")
-        else:
-            done.append("discarded an unfinished publish")
-        shutil.rmtree(pending, ignore_errors=True)
-    return done
-
-
-def _move_into_place(layout: Layout, pending: Path, relpaths: list[str]) -> int:
-    moved = 0
-    for relpath in relpaths:
-        staged = pending / relpath
-        if not staged.exists():
-            continue  # moved before the crash
-        target = layout.root / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
-        moved += 1
-    for folder in {(layout.root / r).parent for r in relpaths}:
-        _fsync(folder)
-    return moved
 
 
 def write_jsonl(con: duckdb.DuckDBPyConnection, output: Output, path: Path) -> None:
@@ -108,38 +79,104 @@ def write_jsonl(con: duckdb.DuckDBPyConnection, output: Output, path: Path) -> N
         path.write_bytes(b"")
 
 
+def _link_fixed_paths(layout: Layout) -> None:
+    """Make each user-facing path a link into current/, once and for all.
+
+    A path that is still a regular file (a root written before links were used) is first
+    copied into the current set, so the swap to a link shows the same bytes.
+    """
+    current = published_dir(layout) / CURRENT
+    regular = [o for o in OUTPUTS if (layout.root / o.relpath).is_file()
+               and not (layout.root / o.relpath).is_symlink()]
+    if regular and not current.exists():
+        # the files a root had before it was published through links become its first set
+        first = published_dir(layout) / "before-links"
+        for output in regular:
+            (first / output.relpath).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(layout.root / output.relpath, first / output.relpath)
+        os.symlink(first.name, current)
+    for output in OUTPUTS:
+        fixed = layout.root / output.relpath
+        target = os.path.relpath(current / output.relpath, fixed.parent)
+        if fixed.is_symlink() and os.readlink(fixed) == target:
+            continue
+        fixed.parent.mkdir(parents=True, exist_ok=True)
+        if fixed.is_file() and not fixed.is_symlink() and current.exists():
+            kept = current / output.relpath
+            if not kept.exists():
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(fixed, kept)
+        tmp = fixed.with_name(fixed.name + ".link-tmp")
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(target, tmp)
+        os.replace(tmp, fixed)
+
+
+def _carry_over(layout: Layout, new_set: Path, relpaths: set[str]) -> None:
+    """Give a partial publish the rest of the current set, so every set is whole."""
+    current = published_dir(layout) / CURRENT
+    for output in OUTPUTS:
+        if output.relpath in relpaths:
+            continue
+        old = current / output.relpath
+        if not old.exists():
+            continue
+        copy = new_set / output.relpath
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, copy)
+        except OSError:
+            shutil.copy2(old, copy)
+
+
+def _remove_stale_sets(layout: Layout) -> None:
+    folder = published_dir(layout)
+    current = folder / CURRENT
+    keep = os.readlink(current) if current.is_symlink() else None
+    for entry in folder.iterdir():
+        if entry.name == CURRENT or entry.name == keep:
+            continue
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink()
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def publish(layout: Layout, con: duckdb.DuckDBPyConnection, outputs: list[Output],
             name: str, crash_after: str | None = None) -> list[Path]:
-    """Write `outputs` from the warehouse and replace the previous files as one set.
+    """Write `outputs` from the warehouse and make them, with the rest of the set, current.
 
-    crash_after names a point ("written", "committed", "moved-1") at which the process
-    kills itself; the crash tests use it to prove the guarantees above.
+    crash_after names a point ("links", "written", "swapped") at which the process kills
+    itself; the crash tests use it to prove the guarantee above at each step.
     """
-    recover(layout)
-    pending = layout.staging_area / name
-    shutil.rmtree(pending, ignore_errors=True)
-    pending.mkdir(parents=True)
+    folder = published_dir(layout)
+    folder.mkdir(parents=True, exist_ok=True)
+    _link_fixed_paths(layout)
+    _crash_point(crash_after, "links")
 
+    new_set = folder / name
+    shutil.rmtree(new_set, ignore_errors=True)
+    new_set.mkdir()
     for output in outputs:
-        staged = pending / output.relpath
-        write_jsonl(con, output, staged)
-        _fsync(staged)
+        path = new_set / output.relpath
+        write_jsonl(con, output, path)
+        _fsync(path)
+    _carry_over(layout, new_set, {o.relpath for o in outputs})
+    for directory in sorted({p.parent for p in new_set.rglob("*")} | {new_set}):
+        _fsync(directory)
     _crash_point(crash_after, "written")
 
-    relpaths = [o.relpath for o in outputs]
-    manifest = pending / MANIFEST
-    tmp = manifest.with_suffix(".tmp")
-    tmp.write_text(json.dumps(relpaths))
-    _fsync(tmp)
-    os.replace(tmp, manifest)
-    _fsync(pending)
-    _crash_point(crash_after, "committed")
+    link = folder / (CURRENT + ".tmp")
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(name, link)
+    os.replace(link, folder / CURRENT)
+    _fsync(folder)
+    _crash_point(crash_after, "swapped")
 
-    for index, relpath in enumerate(relpaths, start=1):
-        _move_into_place(layout, pending, [relpath])
-        _crash_point(crash_after, f"moved-{index}")
-    shutil.rmtree(pending, ignore_errors=True)
-    return [layout.root / r for r in relpaths]
+    _remove_stale_sets(layout)
+    return [layout.root / o.relpath for o in outputs]
 
 
 def _crash_point(wanted: str | None, here: str) -> None:
