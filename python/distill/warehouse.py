@@ -107,6 +107,9 @@ def run_dbt(
     ]
     for selector in select:
         args += ["--select", selector]
+    if select:
+        # a test runs only when every model it reads was built in this invocation
+        args += ["--indirect-selection", "cautious"]
 
     env = {"DISTILL_ROOT": str(layout.root.resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     with _environment(env):

@@ -58,3 +58,20 @@ def real_root(make_root) -> Path:
 def real_summary(real_root) -> dict:
     found = sorted((real_root / "reports" / "distillation").glob("*/summary.json"))
     return json.loads(found[-1].read_text())
+
+
+FIXTURE_KB = PROJECT_DIR / "fixtures" / "kb"
+
+
+@pytest.fixture(scope="session")
+def fixture_root(make_root) -> Path:
+    """The fixture knowledge base (every line's outcome promised), built once. Read only."""
+    return make_root("fixture", kb=FIXTURE_KB)
+
+
+@pytest.fixture(scope="session")
+def fixture_expected() -> list[dict]:
+    import csv
+
+    with open(FIXTURE_KB / "expected_outcomes.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
