@@ -111,7 +111,7 @@ def _messages(error: ValidationError) -> list[str]:
         expected = {
             "type": lambda v: f"is not of type {v}",
             "const": lambda v: f"is not {_short(v)}",
-            "enum": lambda v: f"is not one of {_short(v)}",
+            "enum": lambda v: f"is not one of {json.dumps(v)}",
             "pattern": lambda v: f"does not match {v}",
         }[error.validator](error.validator_value)
         return [f"{where}: {_short(error.instance)} {expected}"]
@@ -128,17 +128,12 @@ def _closest_branch(errors: list[ValidationError]) -> list[str]:
 
 
 def validate(record_type: str, record: object) -> list[str]:
-    """The fields of `record` that break its schema, one message each; [] when valid."""
-    errors = sorted(
-        _validator(record_type).iter_errors(record),
-        key=lambda e: (json_path(e.absolute_path), str(e.validator)),
-    )
-    messages: list[str] = []
-    for error in errors:
-        for message in _messages(error):
-            if message not in messages:
-                messages.append(message)
-    return messages
+    """The fields of `record` that break its schema, one message each, ordered by field;
+    [] when it is valid."""
+    found: set[str] = set()
+    for error in _validator(record_type).iter_errors(record):
+        found.update(_messages(error))
+    return sorted(found)
 
 
 def _refuse_constant(name: str) -> None:
