@@ -53,7 +53,7 @@ class Profile:
     """One kind of run: its status, the signals it gets, and the category they must give.
 
     checks is none, pass (every check passes) or fail (the last check fails); review is
-    the reviewer's line (see review_line). The weights are shares of 100.
+    the reviewer's line (see Generator.review_of). The weights are shares of 100.
     """
 
     name: str
@@ -246,7 +246,7 @@ class Generator:
                 self.comparison_lines.append(_dump(self.comparison_of(task_runs)))
 
     def plant_bad_lines(self) -> None:
-        """A small share of lines each product must skip with its own reason.
+        """A small share of lines that run-all must skip, each with its own reason.
 
         The wrong-typed signals say "failed" or "2 of 10" about accepted runs: read as
         signals, they would turn those runs into rejected ones.
@@ -408,20 +408,24 @@ where not (line_number = pieces and line = '')
 
 BASELINE_WRITE = """
 copy (
-    select record from (
+    with sized as (
         select
             record,
-            copy_number,
             filename,
             line_number,
             sum(strlen(record::varchar) + {row_overhead}) over (
-                order by copy_number, filename, line_number
+                order by filename, line_number
                 rows between unbounded preceding and current row
-            ) as written
-        from parsed, range({copies}) as copies(copy_number)
+            ) as written_in_copy
+        from parsed
         where record is not null
+    ),
+    one_copy as (
+        select max(written_in_copy) as copy_bytes from sized
     )
-    where written <= {target}
+    select sized.record
+    from sized, one_copy, range({copies}) as copies(copy_number)
+    where copy_number * copy_bytes + written_in_copy <= {target}
     order by copy_number, filename, line_number
 ) to '{path}' (format json)
 """
@@ -435,6 +439,7 @@ def duckdb_alone(files: list[str], export_bytes: int, out_path: str) -> dict:
     import duckdb
 
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     started = time.monotonic()
     con.execute(BASELINE_READ, {"files": files})
     lines, source_bytes = con.execute(
@@ -442,7 +447,7 @@ def duckdb_alone(files: list[str], export_bytes: int, out_path: str) -> dict:
     ).fetchone()
     read_seconds = time.monotonic() - started
 
-    copies = max(1, -(-export_bytes // max(1, source_bytes)) + 1)
+    copies = -(-export_bytes // max(1, source_bytes)) + 1  # parsed JSON is a bit smaller
     row_overhead = len('{"record":}\n')
     con.execute(BASELINE_WRITE.format(
         row_overhead=row_overhead, copies=copies, target=export_bytes, path=out_path
