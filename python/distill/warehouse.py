@@ -113,7 +113,10 @@ def run_dbt(
 
     env = {"DISTILL_ROOT": str(layout.root.resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     with _environment(env):
-        outcome = dbtRunner(callbacks=[on_event]).invoke(args)
+        try:
+            outcome = dbtRunner(callbacks=[on_event]).invoke(args)
+        finally:
+            _release_warehouse()
     result.seconds = time.monotonic() - started
 
     if outcome.exception is not None:
@@ -121,6 +124,21 @@ def run_dbt(
     if not outcome.success and not result.failures:
         result.failures.append(f"dbt {command}")
     return result
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb holds its database handle in a class attribute between invocations, which
+    would keep DuckDB's file lock for as long as this process lives (a test session, a
+    long-lived caller) and block every other process from the warehouse.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def require_success(result: BuildResult, what: str) -> None:
