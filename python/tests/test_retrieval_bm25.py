@@ -123,9 +123,9 @@ def test_held_out_task_leaves_its_own_playbooks_out(warehouse):
 def test_ties_are_ordered_by_playbook_id(tmp_path):
     """Three playbooks with the same body score the same: they rank by playbook_id."""
     con = duckdb.connect(str(tmp_path / "ties.duckdb"))
-    con.execute("create schema retrieval; create schema exports")
+    con.execute("create schema retrieval")
     con.execute(
-        "create table exports.playbooks as select * from (values "
+        "create table retrieval.bm25_documents as select * from (values "
         "('pb_c', 't1', 'x: c', 'x', ['s']::varchar[], []::varchar[], 'alpha beta'), "
         "('pb_a', 't2', 'x: a', 'x', ['s']::varchar[], []::varchar[], 'alpha beta'), "
         "('pb_b', 't3', 'x: b', 'x', ['s']::varchar[], []::varchar[], 'alpha beta'), "
