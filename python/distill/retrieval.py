@@ -1,7 +1,8 @@
 """Ranking playbooks for a task with the BM25 index the warehouse builds (models/6_retrieval).
 
 The index holds each (term, playbook) weight precomputed, so a query is one join of its
-terms against retrieval.bm25_postings and a sum. The query is tokenised in DuckDB with the
+terms against retrieval.bm25_postings and a sum; the k playbooks ranked first are then
+looked up by key in retrieval.bm25_documents. The query is tokenised in DuckDB with the
 pattern stored in retrieval.bm25_corpus, so a query and the corpus can never be tokenised
 differently. Ties: scores closer than 1e-6 are tied; the ranking sorts by the score rounded
 to 6 decimals, highest first, then by playbook_id ascending, which makes it a total order.
@@ -39,31 +40,35 @@ scored as (
 
 ),
 
-eligible as (
+excluded as (
+
+    select playbook_id from retrieval.bm25_documents where task_id = $excluded_task_id
+
+),
+
+top as (
 
     select scored.*
     from scored
-    where $excluded_task_id is null
-        or scored.playbook_id not in (
-            select playbook_id from exports.playbooks where task_id = $excluded_task_id
-        )
+    where scored.playbook_id not in (select playbook_id from excluded)
+    order by round(scored.score, {SCORE_DECIMALS}) desc, scored.playbook_id
+    limit $k
 
 )
 
 select
-    eligible.playbook_id,
-    eligible.score,
-    playbooks.title,
-    playbooks.task_id,
-    playbooks.task_kind,
-    playbooks.steps,
-    playbooks.tools,
-    playbooks.body
-from eligible
-inner join exports.playbooks as playbooks
-    on eligible.playbook_id = playbooks.playbook_id
-order by round(eligible.score, {SCORE_DECIMALS}) desc, eligible.playbook_id
-limit $k
+    top.playbook_id,
+    top.score,
+    documents.title,
+    documents.task_id,
+    documents.task_kind,
+    documents.steps,
+    documents.tools,
+    documents.body
+from top
+inner join retrieval.bm25_documents as documents
+    on top.playbook_id = documents.playbook_id
+order by round(top.score, {SCORE_DECIMALS}) desc, top.playbook_id
 """
 
 

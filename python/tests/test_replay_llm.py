@@ -278,27 +278,24 @@ def test_a_slow_server_times_out_after_every_retry():
 
 
 def test_a_slow_stream_times_out_too():
-    with ModelServer("slow", delay=3.0) as server:
-        with pytest.raises(ModelCallFailed, match="no reply within"):
-            llm.chat(config_for(server.url, "openai", True, DISTILL_MODEL_RETRIES="0"),
-                     MESSAGES)
+    with (ModelServer("slow", delay=3.0) as server,
+          pytest.raises(ModelCallFailed, match="no reply within")):
+        llm.chat(config_for(server.url, "openai", True, DISTILL_MODEL_RETRIES="0"), MESSAGES)
     assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("provider", ["ollama", "openai"])
 def test_a_dropped_connection_fails_after_the_retries(provider):
-    with ModelServer("drop") as server:
-        with pytest.raises(ModelCallFailed, match="connection failed"):
-            llm.chat(config_for(server.url, provider, DISTILL_MODEL_RETRIES="2"), MESSAGES)
+    with (ModelServer("drop") as server,
+          pytest.raises(ModelCallFailed, match="connection failed")):
+        llm.chat(config_for(server.url, provider, DISTILL_MODEL_RETRIES="2"), MESSAGES)
     assert len(server.requests) == 3
 
 
 @pytest.mark.parametrize("provider", ["ollama", "openai"])
 def test_a_stream_cut_short_is_a_failure_not_a_short_answer(provider):
-    with ModelServer("drop_mid_stream") as server:
-        with pytest.raises(ModelCallFailed):
-            llm.chat(config_for(server.url, provider, True, DISTILL_MODEL_RETRIES="0"),
-                     MESSAGES)
+    with ModelServer("drop_mid_stream") as server, pytest.raises(ModelCallFailed):
+        llm.chat(config_for(server.url, provider, True, DISTILL_MODEL_RETRIES="0"), MESSAGES)
 
 
 @pytest.mark.parametrize("behaviour, provider, message", [
@@ -309,9 +306,8 @@ def test_a_stream_cut_short_is_a_failure_not_a_short_answer(provider):
     ("error_field", "ollama", "the server reported an error: out of memory"),
 ])
 def test_malformed_replies_are_failures_that_say_what_was_wrong(behaviour, provider, message):
-    with ModelServer(behaviour) as server:
-        with pytest.raises(ModelCallFailed, match=message):
-            llm.chat(config_for(server.url, provider, DISTILL_MODEL_RETRIES="0"), MESSAGES)
+    with ModelServer(behaviour) as server, pytest.raises(ModelCallFailed, match=message):
+        llm.chat(config_for(server.url, provider, DISTILL_MODEL_RETRIES="0"), MESSAGES)
 
 
 @pytest.mark.parametrize("stream_lines, parse, message", [
@@ -332,9 +328,9 @@ def test_malformed_streams_are_failures(stream_lines, parse, message):
 
 
 def test_a_missing_model_is_not_retried_and_says_to_pull_it():
-    with ModelServer("not_found") as server:
-        with pytest.raises(ModelCallFailed, match="HTTP 404.*ollama pull llama3.2"):
-            llm.chat(config_for(server.url, DISTILL_MODEL_RETRIES="3"), MESSAGES)
+    with (ModelServer("not_found") as server,
+          pytest.raises(ModelCallFailed, match="HTTP 404.*ollama pull llama3.2")):
+        llm.chat(config_for(server.url, DISTILL_MODEL_RETRIES="3"), MESSAGES)
     assert len(server.requests) == 1
 
 
