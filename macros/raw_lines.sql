@@ -63,3 +63,22 @@
 {% macro duckdb__utf8_or_null(blob_expr) -%}
     try(decode({{ blob_expr }}))
 {%- endmacro %}
+
+
+{# Path and size of each file, without reading its content. #}
+{% macro list_files(files) -%}
+    {{ return(adapter.dispatch('list_files', 'distill')(files)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_files(files) %}
+    {%- if files %}
+    select filename as file_path, size as file_bytes
+    from read_blob([
+        {%- for file in files %}
+        {{ sql_string(file) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ])
+    {%- else %}
+    select null::varchar as file_path, null::bigint as file_bytes where false
+    {%- endif %}
+{% endmacro %}

@@ -22,16 +22,40 @@ formats as (
 
 ),
 
-files as (
+line_counts as (
 
     select
         source_file,
         any_value(file_sha256) as file_sha256,
-        any_value(file_bytes) as file_bytes,
         count(*) as line_count,
         count(*) filter (where line_status = 'ok') as readable_lines
     from lines
     group by source_file
+
+),
+
+-- every source file, empty ones included (they have no line to be listed by)
+listed_files as (
+
+    {{ list_files(kb_source_files()) }}
+
+),
+
+files as (
+
+    select
+        {{ kb_relative('listed_files.file_path') }} as source_file,
+        coalesce(
+            line_counts.file_sha256,
+            -- only an empty file has no line; its hash is the hash of nothing
+            sha256(''::blob)
+        ) as file_sha256,
+        listed_files.file_bytes,
+        coalesce(line_counts.line_count, 0) as line_count,
+        coalesce(line_counts.readable_lines, 0) as readable_lines
+    from listed_files
+    left join line_counts
+        on {{ kb_relative('listed_files.file_path') }} = line_counts.source_file
 
 ),
 
