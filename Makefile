@@ -21,11 +21,14 @@ run: $(STAMP)
 	$(BIN)/distill run-all
 
 test: $(STAMP)
+	sh scripts/install-test-tools.sh
 	$(BIN)/pytest -q
-	cd $(CURDIR) && $(BIN)/dbt build --target fixture --quiet
+	$(BIN)/dbt build --target fixture --quiet
+	$(BIN)/distill acceptance
 
 bench: $(STAMP)
 	$(BIN)/python -m distill.bench --runs 10000 100000
 
 clean:
-	rm -rf warehouse data/evidence data/scored-runs exports reports
+	rm -rf warehouse/*.duckdb* warehouse/dbt-* warehouse/published warehouse/run.lock \
+		data/evidence data/scored-runs exports reports data/_kb/*_skips.jsonl

@@ -493,10 +493,11 @@ def cmd_acceptance(args) -> int:
     if failed:
         print(f"acceptance FAILED: {len(failed)} invariant(s): {'; '.join(failed)}")
         print(f"the temporary root is kept for inspection: {workdir}")
-        return EXIT_CHECK_FAILED
-    shutil.rmtree(workdir, ignore_errors=True)
-    print(f"acceptance passed: {len(results)}/{len(results)} invariants hold")
-    return EXIT_OK
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(f"acceptance passed: {len(results)}/{len(results)} invariants hold")
+    print(f"acceptance: {len(results) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 def register(add) -> None:
