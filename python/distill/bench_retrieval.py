@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_dbt(layout, "run", ["path:models/6_retrieval"], show_progress=False)
         require_success(result, "building the BM25 index")
 
-        # read-write: dbt, run in this process, still holds the file open that way
-        with duckdb.connect(str(layout.warehouse)) as con:
+        with duckdb.connect(str(layout.warehouse), read_only=True) as con:
             info = index_info(con)
             postings = con.execute("select count(*) from retrieval.bm25_postings").fetchone()[0]
             asked = queries(args.queries)
@@ -118,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: {info.document_count:,} synthetic playbooks, {postings:,} postings "
           f"(generated in {generated:.1f}s, indexed by dbt in {result.seconds:.1f}s)")
     print(f"retrieval of the top {args.k} over {len(ms)} queries: "
-          f"median {statistics.median(ms):.1f} ms, p90 {ms[int(0.9 * (len(ms) - 1))]:.1f} ms, max {ms[-1]:.1f} ms; "
+          f"median {statistics.median(ms):.1f} ms, p90 {ms[int(0.9 * (len(ms) - 1))]:.1f} ms, "
+          f"max {ms[-1]:.1f} ms; "
           f"{found} queries found {args.k} playbooks")
     return 0
 

@@ -91,8 +91,9 @@ def _indent(text: str, prefix: str = "    ") -> str:
 def print_one(record: dict, documents: int, config: ModelConfig, layout: Layout) -> None:
     timings = record["timings"]
     hits = record["retrieved"]
-    print(f"retrieved {len(hits)} of {documents:,} playbooks (bm25 {record['retrieval']['variant']},"
-          f" k1 {record['retrieval']['k1']:g}, b {record['retrieval']['b']:g}) in "
+    method = record["retrieval"]
+    print(f"retrieved {len(hits)} of {documents:,} playbooks (bm25 {method['variant']}, "
+          f"k1 {method['k1']:g}, b {method['b']:g}) in "
           f"{timings['retrieval_ms']:.1f} ms")
     for hit in hits:
         print(f"  {hit['rank']}. {hit['score']:.6f}  {hit['playbook_id']}")

@@ -97,7 +97,8 @@ class IndexInfo:
     document_count: int
 
     def describe(self) -> str:
-        return f"bm25 {self.variant}, k1 {self.k1:g}, b {self.b:g}, {self.document_count:,} playbooks"
+        return (f"bm25 {self.variant}, k1 {self.k1:g}, b {self.b:g}, "
+                f"{self.document_count:,} playbooks")
 
 
 def index_info(con: duckdb.DuckDBPyConnection) -> IndexInfo:

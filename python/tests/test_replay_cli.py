@@ -21,7 +21,8 @@ from distill.layout import Layout
 from distill.pipeline import run_all
 from distill.retrieval import retrieve
 
-CODE_TASK = "Write a function to sort a given matrix in ascending order according to the sum of its rows."
+CODE_TASK = ("Write a function to sort a given matrix in ascending order according to the sum "
+             "of its rows.")
 FLIGHT_TASK = "Hi! I need to cancel one of my flights and get a refund."
 
 
@@ -163,7 +164,7 @@ def test_local_only_refuses_a_remote_endpoint_with_no_network(replay_root):
     done = subprocess.run(
         ["unshare", "-n", sys.executable, "-m", "distill.cli", "replay", "--root",
          str(replay_root), "--task", FLIGHT_TASK, "--local-only"],
-        env=env, capture_output=True, text=True, timeout=60,
+        check=False, env=env, capture_output=True, text=True, timeout=60,
     )
     if "Operation not permitted" in done.stderr:
         pytest.skip("unshare -n is not permitted here")
@@ -201,7 +202,7 @@ def test_the_next_run_all_scores_the_replays(real_root, tmp_path, model_env):
     _, baseline = replay(root, "--task", CODE_TASK, "--baseline")
 
     run_all(Layout(root), RECORDED_AT)
-    con = duckdb.connect(str(root / "warehouse" / "distill.duckdb"))
+    con = duckdb.connect(str(root / "warehouse" / "distill.duckdb"), read_only=True)
     scored = dict(con.execute(
         "select run_id, quality_score from scoring.scored_runs where run_id like 'replay:%'"
     ).fetchall())

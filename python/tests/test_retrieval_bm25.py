@@ -42,8 +42,7 @@ def reference_ranking(ids: list[str], scores, k: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def warehouse(real_root):
-    # read-write: this process's dbt already holds the file open that way
-    con = connect(Layout(real_root), read_only=False)
+    con = connect(Layout(real_root))
     yield con
     con.close()
 
