@@ -337,6 +337,7 @@ class ChildRun:
     """One fresh process: how long it took, its own peak memory, what it printed."""
 
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     exit_code: int
     output: str
@@ -357,7 +358,8 @@ _, status, usage = os.wait4(pid, 0)
 seconds = time.monotonic() - started
 with open(report, "w") as out:
     json.dump({"exit_code": os.waitstatus_to_exitcode(status), "seconds": seconds,
-               "max_rss_kb": usage.ru_maxrss}, out)
+               "cpu_seconds": usage.ru_utime + usage.ru_stime, "max_rss_kb": usage.ru_maxrss},
+              out)
 """
 
 
@@ -373,6 +375,7 @@ def run_child(argv: list[str], log: Path, timeout: float) -> ChildRun:
     measured = json.loads(report.read_text())
     return ChildRun(
         seconds=measured["seconds"],
+        cpu_seconds=measured["cpu_seconds"],
         peak_rss_mb=measured["max_rss_kb"] / 1024,  # Linux reports kilobytes
         exit_code=measured["exit_code"],
         output=log.read_text(errors="replace"),
@@ -473,8 +476,10 @@ class Result:
     source_bytes: int
     export_bytes: int
     run_all_seconds: float
+    run_all_cpu_seconds: float
     run_all_peak_rss_mb: float
     duckdb_seconds: float
+    duckdb_cpu_seconds: float
     duckdb_peak_rss_mb: float
     duckdb_bytes_written: int
     duckdb_split: dict
@@ -490,10 +495,16 @@ class Result:
     def time_ratio(self) -> float:
         return self.run_all_seconds / self.duckdb_seconds
 
+    @property
+    def cpu_ratio(self) -> float:
+        """Less sensitive than wall time to what else the machine is running."""
+        return self.run_all_cpu_seconds / self.duckdb_cpu_seconds
+
     def as_json(self) -> dict:
         record = dict(self.__dict__)
         record["lines_per_second"] = round(self.lines_per_second, 1)
         record["time_ratio"] = round(self.time_ratio, 2)
+        record["cpu_ratio"] = round(self.cpu_ratio, 2)
         record["memory_ratio"] = round(self.run_all_peak_rss_mb / self.duckdb_peak_rss_mb, 2)
         return record
 
@@ -559,8 +570,10 @@ def benchmark(runs: int, scratch: Path, timeout: float, seed: int) -> Result:
         source_bytes=planted.bytes,
         export_bytes=export_bytes,
         run_all_seconds=round(run_all.seconds, 2),
+        run_all_cpu_seconds=round(run_all.cpu_seconds, 2),
         run_all_peak_rss_mb=round(run_all.peak_rss_mb, 1),
         duckdb_seconds=round(baseline.seconds, 2),
+        duckdb_cpu_seconds=round(baseline.cpu_seconds, 2),
         duckdb_peak_rss_mb=round(baseline.peak_rss_mb, 1),
         duckdb_bytes_written=split["bytes_written"],
         duckdb_split=split,
@@ -583,6 +596,7 @@ COLUMNS = (
     ("DuckDB-alone s", lambda r: f"{r.duckdb_seconds:.1f}"),
     ("DuckDB RSS MB", lambda r: f"{r.duckdb_peak_rss_mb:,.0f}"),
     ("time ratio", lambda r: f"{r.time_ratio:.1f}x"),
+    ("CPU ratio", lambda r: f"{r.cpu_ratio:.1f}x"),
 )
 
 

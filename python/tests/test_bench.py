@@ -171,6 +171,7 @@ def test_each_child_reports_its_own_peak_memory(tmp_path):
 
     assert big.exit_code == small.exit_code == 0
     assert big.peak_rss_mb > 300
+    assert big.cpu_seconds > 0
     assert small.peak_rss_mb < 100
     assert small.output == "small\n"
 
