@@ -56,3 +56,13 @@
 {% macro duckdb__json_kind(doc, path) -%}
     json_type({{ doc }}, '{{ path }}')
 {%- endmacro %}
+
+
+{# Seconds since the epoch as an ISO 8601 UTC text, whatever the session's time zone. #}
+{% macro epoch_to_iso_utc(seconds) -%}
+    {{ return(adapter.dispatch('epoch_to_iso_utc', 'distill')(seconds)) }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_to_iso_utc(seconds) -%}
+    strftime(to_timestamp({{ seconds }}) at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')
+{%- endmacro %}

@@ -90,10 +90,7 @@ select
     ))) as conversation,
     model_id as model,
     'mtbench answer' as agent,
-    strftime(
-        to_timestamp({{ json_number('line_json', '$.tstamp') }}),
-        '%Y-%m-%dT%H:%M:%S.%fZ'
-    ) as ended_at,
+    {{ epoch_to_iso_utc(json_number('line_json', '$.tstamp')) }} as ended_at,
     case when question_file is not null
         then [{'file': question_file, 'line': question_line}] end as extra_provenance
 from joined
