@@ -33,6 +33,8 @@ def print_run(summary: dict) -> None:
         f"{_by(mat['skipped_by_reason'])}"
     )
     print(f"  per source format: {_by(mat['per_source_format'])}")
+    if mat.get("redactions"):
+        print(f"  redacted: {_by(mat['redactions'])}")
     normalized = mat["normalized_lines"]
     if any(normalized.values()):
         print(f"  normalized: {_by(normalized)}")

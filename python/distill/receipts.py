@@ -153,6 +153,7 @@ def phase_counts(con: duckdb.DuckDBPyConnection) -> dict:
             "per_source_format": counts_by(
                 con, "select source_format, count(*) from evidence.evidence group by 1"
             ),
+            "redactions": counts_by(con, "select kind, redactions from evidence.redactions"),
             "normalized_lines": {
                 "byte_order_mark": int(scalar(
                     con, "select count(*) from intake.kb_lines where has_bom") or 0),
