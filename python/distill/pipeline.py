@@ -24,7 +24,7 @@ PHASE_SELECTORS = {
     "score": ["path:models/4_scoring", "path:seeds"],
     "export-sft": ["path:models/5_exports/sft_samples.sql"],
     "export-preference": ["path:models/5_exports/preference_pairs.sql"],
-    "export-rag": ["path:models/5_exports/playbooks.sql"],
+    "export-rag": ["path:models/5_exports/playbooks.sql", "path:models/6_retrieval"],
 }
 
 
