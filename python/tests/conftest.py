@@ -25,7 +25,9 @@ OWN_FILES = ("distillation_skips.jsonl", "scoring_skips.jsonl", "audit_baselines
 def copy_kb(source: Path, root: Path) -> Path:
     """Copy a knowledge base into root/data/_kb, leaving out the product's own files."""
     kb = root / "data" / "_kb"
-    shutil.copytree(source, kb, ignore=shutil.ignore_patterns(*OWN_FILES, "replay_runs*"))
+    # a replay log in the repository's own knowledge base is local history, not the sample
+    local = ("replay_runs*",) if source == REAL_KB else ()
+    shutil.copytree(source, kb, ignore=shutil.ignore_patterns(*OWN_FILES, *local))
     return kb
 
 
