@@ -22,6 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	sh scripts/install-test-tools.sh
+	$(BIN)/ruff check python fixtures
 	$(BIN)/pytest -q
 	$(BIN)/dbt build --target fixture --quiet
 	$(BIN)/distill acceptance

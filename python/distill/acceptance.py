@@ -42,7 +42,7 @@ class Outcome:
 class Invariant:
     name: str
     defined_in: str
-    check: Callable[["Run"], Outcome]
+    check: Callable[[Run], Outcome]
 
 
 @dataclass

@@ -196,7 +196,8 @@ def cmd_audit_full(args: argparse.Namespace) -> int:
     width = max(len(c.name) for c in audit.checks)
     for item in audit.checks:
         kind = "required" if item.required else "info"
-        print(f"{item.result.upper():4}  {item.name:<{width}}  [{item.phase} {kind}]  {item.detail}")
+        label = f"[{item.phase} {kind}]"
+        print(f"{item.result.upper():4}  {item.name:<{width}}  {label}  {item.detail}")
     print(
         f"{len(audit.required)} required checks, {len(audit.failed)} failed; "
         f"drift: {len(audit.warnings)} of {len(audit.drift_rows)} metrics past "

@@ -591,7 +591,9 @@ def stable_order(ctx: AuditContext) -> Outcome:
 def receipt_present(ctx: AuditContext) -> Outcome:
     """The latest run left a readable summary.json with a run_hash."""
     if ctx.summary_path is None:
-        return verdict(False, "no reports/distillation/<run_id>/summary.json: run `distill run-all`")
+        return verdict(
+            False, "no reports/distillation/<run_id>/summary.json: run `distill run-all`"
+        )
     if ctx.summary is None or not ctx.summary.get("run_hash"):
         return verdict(False, f"{ctx.summary_path.parent.name}/summary.json has no run_hash")
     return verdict(True, f"run {ctx.summary_path.parent.name}, run_hash "

@@ -97,7 +97,7 @@ def choose_baseline(history: History) -> Baseline | None:
                 row = rows[index]
                 return Baseline(metrics, row["_line"], row.get("recorded_at"), True,
                                 row.get("notes"))
-    for index, row in enumerate(rows):
+    for row in rows:
         if isinstance(row.get("metrics"), dict):
             return Baseline(row["metrics"], row["_line"], row.get("recorded_at"), False, None)
     return None

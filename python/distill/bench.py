@@ -604,7 +604,10 @@ def table(results: list[Result]) -> str:
     rows = [[name for name, _ in COLUMNS]]
     rows += [[cell(r) for _, cell in COLUMNS] for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(value.rjust(width) for value, width in zip(row, widths)) for row in rows]
+    lines = [
+        "  ".join(value.rjust(width) for value, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

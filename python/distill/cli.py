@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a check failed, 2 bad usage or bad configuration.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path

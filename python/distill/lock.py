@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from distill.errors import DistillError
 from distill.layout import Layout
@@ -44,7 +44,7 @@ def exclusive(layout: Layout, command: str) -> Iterator[None]:
             "pid": os.getpid(),
             "command": command,
             "argv": sys.argv[1:],
-            "since": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "since": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }))
         handle.flush()
         yield

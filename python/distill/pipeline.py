@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from distill import publish, receipts
@@ -68,7 +68,7 @@ def check_knowledge_base(layout: Layout) -> list[str]:
 
 def new_run_id() -> str:
     """A folder name for the receipt: wall-clock time, which never enters the run_hash."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{stamp}-{os.getpid()}"
 
 

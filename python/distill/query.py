@@ -196,17 +196,20 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = [
-        " | ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+        " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
         "-+-".join("-" * w for w in widths),
     ]
-    lines += [" | ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    lines += [
+        " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    ]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines)
 
 
 def format_json_lines(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(
-        json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False) for row in rows
+        json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False)
+        for row in rows
     )
 
 

@@ -137,9 +137,13 @@ def phase_counts(con: duckdb.DuckDBPyConnection) -> dict:
     """In, out, skipped by reason and per category, for each phase."""
     lines = int(scalar(con, "select count(*) from intake.kb_lines") or 0)
     evidence = int(scalar(con, "select count(*) from evidence.evidence") or 0)
-    skips = counts_by(con, "select skip_reason, count(*) from evidence.distillation_skips group by 1")
+    skips = counts_by(
+        con, "select skip_reason, count(*) from evidence.distillation_skips group by 1"
+    )
     scored = int(scalar(con, "select count(*) from scoring.scored_runs") or 0)
-    score_skips = counts_by(con, "select skip_reason, count(*) from scoring.scoring_skips group by 1")
+    score_skips = counts_by(
+        con, "select skip_reason, count(*) from scoring.scoring_skips group by 1"
+    )
     categories = counts_by(
         con, "select quality_score, count(*) from scoring.scored_runs group by 1"
     )
@@ -167,7 +171,9 @@ def phase_counts(con: duckdb.DuckDBPyConnection) -> dict:
             "skipped": sum(score_skips.values()),
             "skipped_by_reason": score_skips,
             "per_category": categories,
-            "scorer_version": scalar(con, "select any_value(scorer_version) from scoring.scored_runs"),
+            "scorer_version": scalar(
+                con, "select any_value(scorer_version) from scoring.scored_runs"
+            ),
         },
         "export_sft": {"in": scored, "out": sum(sft.values()), "per_category": sft},
         "export_preference": {

@@ -109,9 +109,9 @@ def print_one(record: dict, documents: int, config: ModelConfig, layout: Layout)
     if result["passed"]:
         print("validation: passed")
     else:
-        print("validation: failed: " + "; ".join(
-            f"{reason} ({detail})" for reason, detail in zip(result["reasons"], result["details"])
-        ))
+        pairs = zip(result["reasons"], result["details"], strict=True)
+        explained = "; ".join(f"{reason} ({detail})" for reason, detail in pairs)
+        print(f"validation: failed: {explained}")
     print(f"recorded replay {record['replay_id']} in "
           f"{replay_log.log_path(layout).relative_to(layout.root)}")
 

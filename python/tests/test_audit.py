@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import REAL_KB, RECORDED_AT, read_jsonl
+
 from distill.audit_checks import CHECKS
 from distill.cli import main
-from tests.conftest import REAL_KB, RECORDED_AT, read_jsonl
 
 REPORT = Path("reports") / "distillation" / "phase8-full-audit-report.md"
 SFT = Path("exports") / "sft" / "instruction_response.jsonl"

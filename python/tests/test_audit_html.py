@@ -13,8 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from distill.cli import main
 from tests.conftest import RECORDED_AT
+
+from distill.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 HTML = Path("reports") / "distillation" / "phase8-full-audit-report.html"

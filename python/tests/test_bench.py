@@ -12,8 +12,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import read_jsonl
+
 from distill.bench import Planted, duckdb_alone, generate, run_child
+
+from conftest import read_jsonl
 
 RUNS = 200
 
@@ -177,7 +179,8 @@ def test_each_child_reports_its_own_peak_memory(tmp_path):
 
 
 def test_a_child_past_its_timeout_is_killed(tmp_path):
-    slow = run_child([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "slow.log", 1)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
+    slow = run_child(sleeper, tmp_path / "slow.log", 1)
 
     assert slow.exit_code == -9
     assert slow.seconds < 10

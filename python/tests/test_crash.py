@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_KB, RECORDED_AT
 
 from distill.layout import PROJECT_DIR, Layout
 from distill.pipeline import run_all
 from distill.publish import OUTPUTS
+
+from conftest import FIXTURE_KB, RECORDED_AT
 
 SMALL_STREAMS = ("canonical/runs.jsonl", "canonical/checks.jsonl", "canonical/reviews.jsonl",
                  "canonical/comparisons.jsonl")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURE_KB
 
 from distill.layout import Layout
 from distill.warehouse import connect, run_dbt
+
+from conftest import FIXTURE_KB
 
 
 @pytest.fixture(scope="module")

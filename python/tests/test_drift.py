@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import REAL_KB, RECORDED_AT, read_jsonl
+
 from distill.baseline import History, choose_baseline
 from distill.cli import main
 from distill.drift import WARN, compare, relative_move
-from tests.conftest import REAL_KB, RECORDED_AT, read_jsonl
 
 BASELINES = Path("data") / "_kb" / "audit_baselines.jsonl"
 REPORT = Path("reports") / "distillation" / "phase8-full-audit-report.md"

@@ -9,10 +9,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conftest import FIXTURE_KB, read_jsonl
-
 from distill.layout import PROJECT_DIR
 from distill.receipts import count_lines
+
+from conftest import FIXTURE_KB, read_jsonl
 
 
 def accounted_lines(root: Path) -> tuple[set, set]:

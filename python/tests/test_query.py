@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import pytest
+
 from distill.cli import main
 from distill.layout import Layout
 from distill.query import QueryRefused, check_read_only, read_only_connection

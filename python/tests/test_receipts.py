@@ -19,11 +19,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from distill import receipts, schemas, warehouse
 from distill.cli import main
 from distill.layout import PROJECT_DIR, Layout
 from distill.pipeline import run_all
 from distill.publish import OUTPUTS
+
 from small_kb import small_kb_files, write_kb
 
 RECORDED_AT = "2026-01-01T00:00:00Z"
@@ -189,7 +191,8 @@ DAMAGES = [
         [('phases.score.per_category: "excellent" is not one of '
          '["accepted", "partially_accepted", "rejected", "needs_human_review"]')],
     ),
-    ("another schema version", lambda s: s.update(schema_version=2), ["schema_version: 2 is not 1"]),
+    ("another schema version", lambda s: s.update(schema_version=2),
+     ["schema_version: 2 is not 1"]),
     (
         "a field the schema does not know",
         lambda s: s["config"].update(operator="me"),

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.conftest import REAL_KB, RECORDED_AT
+
 from distill.cli import main
 from distill.recon import RECON_PATH, recorded_inputs
-from tests.conftest import REAL_KB, RECORDED_AT
 
 RUNS = (
     # a run with every field

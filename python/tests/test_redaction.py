@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import FIXTURE_KB, read_jsonl
-
 from distill.publish import OUTPUTS
+
+from conftest import FIXTURE_KB, read_jsonl
 
 PLANTED = json.loads((FIXTURE_KB / "planted_secrets.json").read_text())
 

@@ -12,7 +12,6 @@ import sys
 
 import duckdb
 import pytest
-from conftest import RECORDED_AT
 from test_replay_llm import ModelServer, free_port
 
 from distill import replay_log
@@ -20,6 +19,8 @@ from distill.cli import main
 from distill.layout import Layout
 from distill.pipeline import run_all
 from distill.retrieval import retrieve
+
+from conftest import RECORDED_AT
 
 CODE_TASK = ("Write a function to sort a given matrix in ascending order according to the sum "
              "of its rows.")

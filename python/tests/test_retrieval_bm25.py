@@ -85,7 +85,7 @@ def test_top_10_equals_bm25s_lucene(warehouse, reference, query):
     hits = retrieve(warehouse, query, 10)
 
     assert [h.playbook_id for h in hits] == expected
-    by_id = dict(zip(ids, expected_scores))
+    by_id = dict(zip(ids, expected_scores, strict=True))
     for hit in hits:
         assert abs(hit.score - by_id[hit.playbook_id]) < TIE
 

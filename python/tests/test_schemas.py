@@ -11,11 +11,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from jsonschema import Draft202012Validator
+
 from distill import schemas
 from distill.layout import PROJECT_DIR, Layout
 from distill.publish import OUTPUTS
 from distill.warehouse import connect
-from jsonschema import Draft202012Validator
 
 INTEGER_TYPES = {
     "tinyint", "smallint", "integer", "bigint", "hugeint",
