@@ -61,3 +61,37 @@ def test_a_pair_whose_sides_become_equal_after_redaction_is_dropped(fixture_root
     assert categories["fx-redact-same-2"] == "rejected"
     assert not [p for p in pairs if p["task_id"] == "t-contact"]
     assert [p for p in pairs if p["task_id"] == "t-sum"]
+
+
+# An independent check with Yelp's detect-secrets, a scanner kept for this job: its
+# regex-based plugins (not its entropy ones, which flag any random-looking string).
+SCANNER_PLUGINS = ["AWSKeyDetector", "GitHubTokenDetector", "SlackDetector", "JwtTokenDetector",
+                   "PrivateKeyDetector", "StripeDetector", "BasicAuthDetector"]
+
+
+def scanner_findings(paths) -> list[tuple[str, int, str]]:
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import transient_settings
+
+    findings = []
+    with transient_settings({"plugins_used": [{"name": n} for n in SCANNER_PLUGINS]}):
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    # JSON escapes hide a PEM block's line breaks from the scanner
+                    text = line.replace("\\n", "\n")
+                    findings += [(path.name, number, f.type) for f in scan_line(text)]
+    return findings
+
+
+def test_the_independent_scanner_sees_the_planted_secrets_in_the_logs():
+    found = {kind for _, _, kind in scanner_findings([FIXTURE_KB / "canonical" / "runs.jsonl"])}
+
+    assert found == {"AWS Access Key", "GitHub Token", "Slack Token", "JSON Web Token",
+                     "Private Key", "Basic Auth Credentials"}
+
+
+def test_the_independent_scanner_finds_nothing_in_any_export(fixture_root, real_root):
+    written = [root / o.relpath for root in (fixture_root, real_root) for o in OUTPUTS]
+
+    assert scanner_findings(written) == []
