@@ -16,6 +16,8 @@ staged as (
         ref('stg_mtbench_answers'),
         ref('stg_mtbench_single_judgments'),
         ref('stg_mtbench_pair_judgments'),
+        ref('stg_openai_chat'),
+        ref('stg_agent_sessions'),
         ref('stg_replay_runs'),
     ]) }}
 
