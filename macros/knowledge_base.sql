@@ -47,3 +47,21 @@
     {%- endfor -%}
     {{ return(files) }}
 {%- endmacro %}
+
+
+{#
+    JSON files (*.json) the format registry names: read as arrays of records. A JSON file
+    the registry does not name is not a source (a knowledge base may hold other JSON).
+#}
+{% macro kb_json_sources() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set listing = run_query(
+        "select listed.file from glob('" ~ kb_dir() ~ "/**/*.json') as listed "
+        ~ "where exists (select 1 from (" ~ format_registry() ~ ") as registry "
+        ~ "where " ~ kb_relative('listed.file') ~ " glob registry.file_glob) "
+        ~ "order by listed.file"
+    ) -%}
+    {{ return(listing.columns[0].values() | list) }}
+{%- endmacro %}

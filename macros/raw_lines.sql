@@ -82,3 +82,29 @@
     select null::varchar as file_path, null::bigint as file_bytes where false
     {%- endif %}
 {% endmacro %}
+
+
+{# Each whole file as one blob, with its hash and size. #}
+{% macro read_json_documents(files) -%}
+    {{ return(adapter.dispatch('read_json_documents', 'distill')(files)) }}
+{%- endmacro %}
+
+{% macro duckdb__read_json_documents(files) %}
+    {%- if files %}
+    select
+        filename as file_path,
+        sha256(content) as file_sha256,
+        octet_length(content) as file_bytes,
+        content
+    from read_blob([
+        {%- for file in files %}
+        {{ sql_string(file) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ])
+    {%- else %}
+    select
+        null::varchar as file_path, null::varchar as file_sha256, null::bigint as file_bytes,
+        null::blob as content
+    where false
+    {%- endif %}
+{% endmacro %}

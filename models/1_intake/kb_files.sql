@@ -37,7 +37,7 @@ line_counts as (
 -- every source file, empty ones included (they have no line to be listed by)
 listed_files as (
 
-    {{ list_files(kb_source_files()) }}
+    {{ list_files(kb_source_files() + kb_json_sources()) }}
 
 ),
 

@@ -1,5 +1,8 @@
 -- One row per line of every source file in the knowledge base, byte-exact.
 -- Nothing is dropped here: each line gets line_status 'ok' or the reason it cannot be read.
+-- A JSON file (*.json) that the registry names is read too, as one array of records: each
+-- element is one unit, numbered from 1 in source_line (a document that is not an array is
+-- a single unit).
 
 with
 
@@ -18,26 +21,17 @@ lines as (
 
 ),
 
-relative as (
-
-    select
-        {{ kb_relative('file_path') }} as source_file,
-        *
-    from lines
-
-),
-
 decoded as (
 
     select
-        source_file,
+        {{ kb_relative('file_path') }} as source_file,
         source_line,
         file_sha256,
         file_bytes,
         suffix(escaped_line, '\x0D') as has_crlf,
         prefix(escaped_line, '\xEF\xBB\xBF') as has_bom,
         {{ line_bytes('escaped_line') }} as raw_bytes
-    from relative
+    from lines
 
 ),
 
@@ -51,7 +45,7 @@ text_lines as (
 
 ),
 
-normalized as (
+normalized_lines as (
 
     select
         * exclude (decoded_text),
@@ -62,6 +56,70 @@ normalized as (
             else decoded_text
         end as line_text
     from text_lines
+
+),
+
+---------- JSON array files named by the registry
+
+json_documents as (
+
+    {{ read_json_documents(kb_json_sources()) }}
+
+),
+
+json_texts as (
+
+    select
+        {{ kb_relative('file_path') }} as source_file,
+        file_sha256,
+        file_bytes,
+        prefix(content::varchar, '\xEF\xBB\xBF') as has_bom,
+        ltrim({{ utf8_or_null('content') }}, chr(65279)) as document
+    from json_documents
+
+),
+
+json_units as (
+
+    select
+        *,
+        case
+            when json_valid(document) and json_type(document::json) = 'ARRAY'
+                then json_extract(document::json, '$[*]')::varchar[]
+            else [document]
+        end as units
+    from json_texts
+
+),
+
+normalized_elements as (
+
+    select
+        source_file,
+        unnest(range(1, len(units) + 1)) as source_line,
+        file_sha256,
+        file_bytes,
+        false as has_crlf,
+        has_bom,
+        document is not null as is_utf8,
+        unnest(units) as line_text
+    from json_units
+
+),
+
+normalized as (
+
+    select
+        source_file, source_line, file_sha256, file_bytes, has_crlf, has_bom,
+        line_bytes, is_utf8, line_text
+    from normalized_lines
+
+    union all
+
+    select
+        source_file, source_line, file_sha256, file_bytes, has_crlf, has_bom,
+        coalesce(strlen(line_text), file_bytes) as line_bytes, is_utf8, line_text
+    from normalized_elements
 
 ),
 
@@ -94,5 +152,7 @@ select
     is_utf8,
     line_status,
     case when line_status = 'ok' then line_text::json end as line_json,
-    case when line_status = 'invalid_json' then left(line_text, 120) end as line_excerpt
+    case
+        when line_status = 'invalid_json' then {{ redact('left(line_text, 120)') }}
+    end as line_excerpt
 from classified

@@ -25,7 +25,7 @@ select
         when contains(lines.source_file, '/') then split_part(lines.source_file, '/', 1)
         else ''
     end as dataset,
-    regexp_replace(parse_filename(lines.source_file), '\.jsonl$', '') as file_stem,
+    regexp_replace(parse_filename(lines.source_file), '\.jsonl?$', '') as file_stem,
     case
         when lines.line_status <> 'ok' then lines.line_status
         when files.source_format is null then 'unrecognised_format'

@@ -55,6 +55,9 @@ def test_real_sample_counts_per_source_format(real_summary):
 def test_every_fixture_line_is_kept_or_skipped_never_both(fixture_root):
     kept, skipped = accounted_lines(fixture_root)
     lines = source_lines(fixture_root / "data/_kb")
+    array_file = fixture_root / "data/_kb/taubench/gpt-4o-airline-array.json"
+    elements = len(json.loads(array_file.read_text()))
+    lines |= {("taubench/gpt-4o-airline-array.json", n) for n in range(1, elements + 1)}
 
     assert kept | skipped == lines
     assert kept & skipped == set()
