@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from test_replay_llm import ModelServer, free_port
 
-from distill import replay_log
+from distill import replay_log, schemas
 from distill.cli import main
 from distill.layout import Layout
 from distill.pipeline import run_all
@@ -90,6 +90,7 @@ def test_baseline_replays_a_task_on_the_real_sample(replay_root, model_env, caps
     assert set(record["timings"]) == {"retrieval_ms", "model_ms", "validation_ms", "total_ms"}
     assert "baseline-top-playbook (the built-in baseline responder, not a model)" in out
     assert "validation: passed" in out
+    assert schemas.validate("replay_run", record) == []
 
 
 def test_a_model_on_loopback_answers_and_is_validated(replay_root, model_env, monkeypatch):
