@@ -6,11 +6,11 @@
     {%- set path = kb_dir() ~ '/expected_outcomes.csv' -%}
     {%- set found = 0 -%}
     {%- if execute -%}
-        {%- set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
+        {%- set found = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")").columns[0].values()[0] -%}
     {%- endif -%}
     {%- if found -%}
         select * from read_csv(
-            '{{ path }}',
+            {{ sql_string(path) }},
             auto_detect = false,
             header = true,
             delim = ',',

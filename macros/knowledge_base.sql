@@ -36,7 +36,7 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set listing = run_query(
-        "select file from glob('" ~ kb_dir() ~ "/**/*.jsonl') order by file"
+        "select file from glob(" ~ sql_string(kb_dir() ~ '/**/*.jsonl') ~ ") order by file"
     ) -%}
     {%- set own = own_kb_files() -%}
     {%- set files = [] -%}
@@ -58,7 +58,7 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set listing = run_query(
-        "select listed.file from glob('" ~ kb_dir() ~ "/**/*.json') as listed "
+        "select listed.file from glob(" ~ sql_string(kb_dir() ~ '/**/*.json') ~ ") as listed "
         ~ "where exists (select 1 from (" ~ format_registry() ~ ") as registry "
         ~ "where " ~ kb_relative('listed.file') ~ " glob registry.file_glob) "
         ~ "order by listed.file"

@@ -6,7 +6,7 @@
     {%- set registry_path = kb_dir() ~ '/formats.csv' -%}
     {%- set found = 0 -%}
     {%- if execute -%}
-        {%- set found = run_query("select count(*) from glob('" ~ registry_path ~ "')").columns[0].values()[0] -%}
+        {%- set found = run_query("select count(*) from glob(" ~ sql_string(registry_path) ~ ")").columns[0].values()[0] -%}
     {%- endif -%}
     {%- if found -%}
         select
@@ -14,7 +14,7 @@
             trim("glob") as file_glob,
             trim(source_format) as source_format
         from read_csv(
-            '{{ registry_path }}',
+            {{ sql_string(registry_path) }},
             auto_detect = false,
             header = true,
             delim = ',',

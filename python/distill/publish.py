@@ -74,7 +74,8 @@ def write_jsonl(con: duckdb.DuckDBPyConnection, output: Output, path: Path) -> N
     """One JSON object per line, in the output's total order, as DuckDB serialises it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     query = f"select * from {output.relation} order by {output.order_by}"
-    con.execute(f"copy ({query}) to '{path}' (format json)")
+    target = str(path).replace("'", "''")
+    con.execute(f"copy ({query}) to '{target}' (format json)")
     if not path.exists():  # an empty result writes no file on some versions
         path.write_bytes(b"")
 

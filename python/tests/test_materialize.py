@@ -168,3 +168,25 @@ def test_evidence_json_lines_parse_and_carry_schema_version(real_root):
 
     assert first["schema_version"] == 1
     assert first["evidence_id"].startswith("ev_")
+
+
+def test_a_root_whose_path_holds_quotes_reads_its_own_knowledge_base(tmp_path):
+    from conftest import RECORDED_AT
+
+    from distill.layout import Layout
+    from distill.pipeline import run_all
+
+    root = tmp_path / "o'brien's runs"
+    decoy = tmp_path / "o"  # what a path pasted into SQL unescaped would reach
+    for target in (root, decoy):
+        (target / "data" / "_kb").mkdir(parents=True)
+    (root / "data/_kb/runs.jsonl").write_text(
+        json.dumps({"run_id": "mine", "task_id": "t", "task": "x", "output": "y"}) + "\n")
+    (decoy / "data/_kb/runs.jsonl").write_text(
+        json.dumps({"run_id": "decoy", "task_id": "t", "task": "x", "output": "y"}) + "\n")
+
+    summary = run_all(Layout(root), RECORDED_AT)
+
+    runs = [r["run_id"] for r in read_jsonl(root / "data/evidence/evidence.jsonl")]
+    assert runs == ["mine"]
+    assert summary["inputs"][0]["path"] == "runs.jsonl"
