@@ -53,3 +53,17 @@
 {% macro redaction_kinds(text_expr) -%}
     regexp_extract_all({{ text_expr }}, '\[REDACTED:([a-z_]+)\]', 1)
 {%- endmacro %}
+
+
+{# True when a text matches any secret pattern: one literal alternation, compiled once. #}
+{% macro contains_secret(text_expr) -%}
+    {%- set alternatives = [] -%}
+    {%- for kind, pattern, replacement in secret_patterns() -%}
+        {%- do alternatives.append('(?:' ~ pattern ~ ')') -%}
+    {%- endfor -%}
+    {%- if alternatives -%}
+        coalesce(regexp_matches({{ text_expr }}, {{ sql_string(alternatives | join('|')) }}), false)
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}

@@ -15,12 +15,16 @@ select
     source_file,
     source_line,
     'signal' as record_kind,
-    {{ field_problems('line_json', [
-        {'path': '$.run_id', 'types': ['VARCHAR']},
-        {'path': '$.check', 'types': ['VARCHAR']},
-        {'path': '$.passed', 'types': ['BOOLEAN']},
-        {'path': '$.detail', 'types': ['VARCHAR'], 'required': false},
-    ]) }} as problem,
+    coalesce(
+        {{ field_problems('line_json', [
+            {'path': '$.run_id', 'types': ['VARCHAR']},
+            {'path': '$.check', 'types': ['VARCHAR']},
+            {'path': '$.passed', 'types': ['BOOLEAN']},
+            {'path': '$.detail', 'types': ['VARCHAR'], 'required': false},
+        ]) }},
+        case when trim(line_json ->> '$.check') = ''
+            then 'missing_required_field:check is empty' end
+    ) as problem,
     line_json ->> '$.run_id' as run_id,
     [
         {{ signal(

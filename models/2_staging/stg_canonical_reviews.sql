@@ -37,6 +37,15 @@ checked as (
                 when {{ json_text('line_json', '$.verdict') }}
                     not in ('accept', 'reject', 'partial', 'escalate', 'error')
                     then 'wrong_type:verdict is not accept, reject, partial, escalate or error'
+                when trim({{ json_text('line_json', '$.reviewer') }}) = ''
+                    then 'missing_required_field:reviewer is empty'
+                when json_type(line_json, '$.scale_max') is not null
+                    and not coalesce({{ json_number('line_json', '$.scale_max') }} > 0, false)
+                    then 'wrong_type:scale_max is not a number above 0'
+                when {{ json_number('line_json', '$.score') }} <> -1 and not (
+                    {{ json_number('line_json', '$.score') }} between 0
+                        and coalesce({{ json_number('line_json', '$.scale_max') }}, 10)
+                ) then 'wrong_type:score is outside 0..scale_max (and not -1)'
             end
         ) as problem,
         {{ json_text('line_json', '$.reviewer') }} as reviewer,

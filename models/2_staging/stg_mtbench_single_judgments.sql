@@ -35,7 +35,11 @@ select
             {'path': '$.turn', 'types': ['UBIGINT', 'BIGINT', 'VARCHAR']},
             {'path': '$.judgment', 'types': ['VARCHAR']},
         ]) }},
-        case when score is null then 'wrong_type:score is not a finite number' end
+        case
+            when score is null then 'wrong_type:score is not a finite number'
+            when score <> -1 and score not between 1 and 10
+                then 'wrong_type:score is outside 1..10 (and not -1)'
+        end
     ) as problem,
     {{ mtbench_run_id("line_json ->> '$.model'", "line_json ->> '$.question_id'") }}
         as run_id,

@@ -43,10 +43,15 @@ select
             {'path': '$.passed', 'types': ['BOOLEAN'], 'required': false},
         ]) }},
         case
-            when json_type(line_json, '$.reward') is not null and reward is null
-                then 'wrong_type:reward is not a finite number'
-            when json_type(line_json, '$.score') is not null and score is null
-                then 'wrong_type:score is not a finite number'
+            when json_type(line_json, '$.reward') is not null
+                and not coalesce(reward between 0 and 1, false)
+                then 'wrong_type:reward is not a number from 0 to 1'
+            when json_type(line_json, '$.scale_max') is not null
+                and not coalesce({{ json_number('line_json', '$.scale_max') }} > 0, false)
+                then 'wrong_type:scale_max is not a number above 0'
+            when json_type(line_json, '$.score') is not null
+                and not coalesce(score = -1 or score between 0 and scale_max, false)
+                then 'wrong_type:score is outside 0..scale_max (and not -1)'
         end
     ) as problem,
     dataset || '/' || file_stem || ':'

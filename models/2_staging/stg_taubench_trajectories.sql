@@ -17,13 +17,17 @@ select
     source_file,
     source_line,
     'run' as record_kind,
-    {{ field_problems('line_json', [
-        {'path': '$.task_id', 'types': ['UBIGINT', 'BIGINT', 'VARCHAR']},
-        {'path': '$.trial', 'types': ['UBIGINT', 'BIGINT']},
-        {'path': '$.reward', 'types': ['UBIGINT', 'BIGINT', 'DOUBLE']},
-        {'path': '$.traj', 'types': ['ARRAY']},
-        {'path': '$.info', 'types': ['OBJECT']},
-    ]) }} as problem,
+    coalesce(
+        {{ field_problems('line_json', [
+            {'path': '$.task_id', 'types': ['UBIGINT', 'BIGINT', 'VARCHAR']},
+            {'path': '$.trial', 'types': ['UBIGINT', 'BIGINT']},
+            {'path': '$.reward', 'types': ['UBIGINT', 'BIGINT', 'DOUBLE']},
+            {'path': '$.traj', 'types': ['ARRAY']},
+            {'path': '$.info', 'types': ['OBJECT']},
+        ]) }},
+        case when not coalesce({{ json_number('line_json', '$.reward') }} between 0 and 1, false)
+            then 'wrong_type:reward is not a number from 0 to 1' end
+    ) as problem,
 
     ---------- ids: one run per file, task and trial
     dataset || '/' || file_stem

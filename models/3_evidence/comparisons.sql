@@ -24,8 +24,8 @@ select
     comparison_records.run_b,
     run_a.task_id,
     comparison_records.preferred,
-    comparison_records.judge,
-    comparison_records.comparison_note
+    {{ redact('comparison_records.judge') }} as judge,
+    {{ redact('comparison_records.comparison_note') }} as comparison_note
 from comparison_records
 inner join runs as run_a
     on comparison_records.run_a = run_a.run_id

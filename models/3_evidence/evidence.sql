@@ -134,18 +134,19 @@ select
     {{ redact_list('coalesce(runs.lessons, [])') }} as lessons,
 
     ---------- who and when
-    runs.model,
-    runs.agent,
-    runs.status,
-    runs.started_at,
-    runs.ended_at,
+    {{ redact('runs.model') }} as model,
+    {{ redact('runs.agent') }} as agent,
+    {{ redact('runs.status') }} as status,
+    {{ redact('runs.started_at') }} as started_at,
+    {{ redact('runs.ended_at') }} as ended_at,
 
     ---------- signals and provenance
     list_transform(
         coalesce(signal_lists.signals, []),
         lambda s: struct_pack(
-            kind := s.kind, name := s.name, passed := s.passed, value := s.value,
-            scale_max := s.scale_max, verdict := s.verdict, judge := s.judge,
+            kind := s.kind, name := {{ redact('s.name') }}, passed := s.passed,
+            value := s.value, scale_max := s.scale_max, verdict := s.verdict,
+            judge := {{ redact('s.judge') }},
             detail := {{ redact('s.detail') }}, file := s.file, line := s.line
         )
     ) as signals,

@@ -21,6 +21,27 @@ staged as (
         ref('stg_replay_runs'),
     ]) }}
 
+),
+
+-- an identifier is a join key: it cannot be redacted without merging two runs or two
+-- tasks into one, so a line whose ids hold a secret or an e-mail address is skipped
+checked as (
+
+    select
+        * exclude (problem),
+        coalesce(
+            problem,
+            case
+                when {{ contains_secret('run_id') }}
+                    then 'secret_in_identifier:run_id'
+                when {{ contains_secret('task_id') }}
+                    then 'secret_in_identifier:task_id'
+                when {{ contains_secret('run_a') }} or {{ contains_secret('run_b') }}
+                    then 'secret_in_identifier:run_a or run_b'
+            end
+        ) as problem
+    from staged
+
 )
 
 select
@@ -28,4 +49,4 @@ select
     case when problem is null then record_kind else 'skip' end as record_kind,
     split_part(problem, ':', 1) as skip_reason,
     nullif(substr(problem, length(split_part(problem, ':', 1)) + 2), '') as skip_detail
-from staged
+from checked

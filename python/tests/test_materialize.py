@@ -123,7 +123,7 @@ def test_dry_run_prints_counts_and_writes_nothing(tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
-    assert "canonical/runs.jsonl [canonical_runs]: 22 lines, 19 used, 3 skipped" in done.stdout
+    assert "canonical/runs.jsonl [canonical_runs]: 25 lines, 21 used, 4 skipped" in done.stdout
     assert "hostile/mixed.jsonl [canonical_runs]: 10 lines, 3 used, 7 skipped" in done.stdout
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
 
