@@ -95,3 +95,22 @@ def test_the_independent_scanner_finds_nothing_in_any_export(fixture_root, real_
     written = [root / o.relpath for root in (fixture_root, real_root) for o in OUTPUTS]
 
     assert scanner_findings(written) == []
+
+
+def test_ordinary_ids_that_contain_key_prefixes_are_not_taken_for_secrets(tmp_path):
+    from conftest import RECORDED_AT
+
+    from distill.layout import Layout
+    from distill.pipeline import run_all
+
+    kb = tmp_path / "data" / "_kb"
+    kb.mkdir(parents=True)
+    run_ids = ["task-0001-abcdefghijklmnopqrstuvwxyz", "disk-cleanup-2026-01-01-abcdefghijkl"]
+    kb.joinpath("runs.jsonl").write_text("".join(
+        json.dumps({"run_id": r, "task_id": r, "task": "x", "output": "y"}) + "\n"
+        for r in run_ids))
+
+    run_all(Layout(tmp_path), RECORDED_AT)
+
+    evidence = read_jsonl(tmp_path / "data/evidence/evidence.jsonl")
+    assert sorted(r["run_id"] for r in evidence) == sorted(run_ids)
