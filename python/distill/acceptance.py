@@ -478,7 +478,14 @@ def render(results: list[tuple[Invariant, Outcome]], run: Run) -> str:
 def cmd_acceptance(args) -> int:
     layout = Layout(args.root)
     workdir = Path(tempfile.mkdtemp(prefix="distill-acceptance-"))
-    run = run_acceptance(workdir)
+    try:
+        run = run_acceptance(workdir)
+    except KeyboardInterrupt:
+        shutil.rmtree(workdir, ignore_errors=True)  # an interrupted gate has nothing to show
+        raise
+    except Exception:
+        print(f"acceptance stopped; the temporary root is kept for inspection: {workdir}")
+        raise
     results = evaluate(run)
     report = render(results, run)
 

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from distill.errors import EXIT_OK, EXIT_USAGE, DistillError
+from distill.errors import EXIT_INTERRUPTED, EXIT_OK, DistillError
 from distill.layout import Layout, find_root
 
 
@@ -162,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"distill {args.command}: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"distill {args.command}: interrupted", file=sys.stderr)
-        return EXIT_USAGE
+        print(f"distill {args.command}: interrupted; the previous outputs are unchanged",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -77,5 +77,16 @@ def find_root(start: Path | None = None) -> Path:
     return PROJECT_DIR
 
 
+MAX_THREADS = 64
+
+
 def thread_count() -> int:
-    return int(os.environ.get("DISTILL_THREADS", "4"))
+    """dbt's thread count, from DISTILL_THREADS (default 4); bad values fail fast."""
+    raw = os.environ.get("DISTILL_THREADS", "4").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_THREADS:
+        from distill.errors import ConfigError
+
+        raise ConfigError(
+            f"DISTILL_THREADS={raw!r} is not a whole number from 1 to {MAX_THREADS}"
+        )
+    return int(raw)

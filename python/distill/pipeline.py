@@ -15,7 +15,7 @@ from pathlib import Path
 
 from distill import publish, receipts
 from distill.errors import ConfigError
-from distill.layout import PROJECT_DIR, Layout
+from distill.layout import PROJECT_DIR, Layout, thread_count
 from distill.lock import exclusive
 from distill.warehouse import connect, dbt_vars, require_success, run_dbt
 
@@ -35,17 +35,24 @@ def known_formats() -> set[str]:
 
 def check_knowledge_base(layout: Layout) -> list[str]:
     """Fail fast on bad configuration; return notes on what is merely missing."""
+    thread_count()  # a bad DISTILL_THREADS fails here, before anything is written
     if not layout.root.is_dir():
         raise ConfigError(f"--root {layout.root} is not a folder")
-    notes: list[str] = []
     if not layout.kb.is_dir():
-        notes.append(f"no knowledge base at {layout.kb}: every stream is missing, 0 rows")
-        layout.kb.mkdir(parents=True, exist_ok=True)
+        raise ConfigError(
+            f"no knowledge base at {layout.kb}: put the source streams there (see "
+            f"docs/streams.md), or point --root at the folder that holds data/_kb"
+        )
+    notes: list[str] = []
     registry = layout.kb / "formats.csv"
     if registry.is_file():
         formats = known_formats()
+        try:
+            text = registry.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"{registry} is not UTF-8 text: {error}") from None
         lines = [
-            line for line in registry.read_text().splitlines()
+            line for line in text.splitlines()
             if line.strip() and not line.lstrip().startswith("#")
         ]
         if not lines or [c.strip() for c in lines[0].split(",")] != ["glob", "source_format"]:
@@ -140,6 +147,11 @@ def publish_with_receipt(
 def run_phase(layout: Layout, phase: str, extra_vars: dict | None = None) -> list[Path]:
     """Build one phase and publish its files (one set per phase)."""
     check_knowledge_base(layout)
+    if phase != "materialize" and not layout.warehouse.is_file():
+        raise ConfigError(
+            f"{phase} reads the evidence, and {layout.root} has none yet: run "
+            f"`distill materialize --root {layout.root}` (or `distill run-all`) first"
+        )
     with exclusive(layout, phase):
         build(layout, [phase], extra_vars)
         phase_name = {"materialize": "materialize", "score": "score"}.get(phase, phase)

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from distill.errors import EXIT_OK, ConfigError
 from distill.layout import Layout
+from distill.warehouse import connect
 
 READ_STATEMENTS = (exp.Select, exp.SetOperation, exp.Describe, exp.Summarize, exp.Show)
 
@@ -159,12 +160,8 @@ def _release_dbt_connection() -> None:
 def read_only_connection(layout: Layout) -> duckdb.DuckDBPyConnection:
     """A connection that cannot write, reach a file or change its own settings."""
     _release_dbt_connection()
-    if not layout.warehouse.is_file():
-        raise ConfigError(
-            f"no warehouse under {layout.root}: run `distill run-all --root {layout.root}` first"
-        )
-    return duckdb.connect(
-        str(layout.warehouse),
+    return connect(
+        layout,
         read_only=True,
         config={"enable_external_access": False, "lock_configuration": True},
     )

@@ -81,7 +81,15 @@ def resolve_recorded_at(given: str | None) -> str:
         ) from error
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        parsed = None
+    if parsed is None or not 1000 <= parsed.year <= 9999:
+        raise ConfigError(
+            f"recorded_at {value!r} is outside the years 1000 to 9999 a receipt can state"
+        )
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _tree_sha256(folder: Path, pattern: str) -> str:
@@ -261,8 +269,8 @@ def read_summary(path: Path) -> object:
         return json.loads(Path(path).read_bytes())
     except OSError as error:
         raise ConfigError(f"cannot read the receipt {path}: {error.strerror or error}") from error
-    except ValueError as error:
-        raise ConfigError(f"the receipt {path} is not JSON: {error}") from error
+    except (ValueError, RecursionError) as error:
+        raise ConfigError(f"the receipt {path} is not JSON a receipt can be: {error}") from None
 
 
 def validate_summary(summary: object) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from distill.errors import CheckFailed, ConfigError
+from distill.errors import CheckFailed, ConfigError, DistillError
 from distill.layout import PROJECT_DIR, Layout, thread_count
 
 
@@ -119,6 +119,8 @@ def run_dbt(
             _release_warehouse()
     result.seconds = time.monotonic() - started
 
+    if isinstance(outcome.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
     if outcome.exception is not None:
         raise ConfigError(f"dbt {command} could not run: {outcome.exception}")
     if not outcome.success and not result.failures:
@@ -152,13 +154,24 @@ def require_success(result: BuildResult, what: str) -> None:
     raise CheckFailed("\n".join(lines))
 
 
-def connect(layout: Layout, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection to the root's warehouse; fails with what to run when there is none."""
+def connect(
+    layout: Layout, read_only: bool = True, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the root's warehouse; fails with what to run when there is none,
+    and with who holds it when another process is writing to it."""
     if not layout.warehouse.is_file():
         raise ConfigError(
             f"no warehouse under {layout.root}: run `distill run-all --root {layout.root}` first"
         )
-    return duckdb.connect(str(layout.warehouse), read_only=read_only)
+    try:
+        return duckdb.connect(str(layout.warehouse), read_only=read_only, config=config or {})
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise DistillError(
+            f"the warehouse {layout.warehouse} is in use by another process (a run-all or "
+            f"another command on {layout.root}); wait for it to finish. DuckDB said: {error}"
+        ) from None
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> object:
