@@ -23,7 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	sh scripts/install-test-tools.sh
 	$(BIN)/ruff check python fixtures
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 	$(BIN)/dbt build --target fixture --quiet
 	$(BIN)/distill acceptance
 
