@@ -3,26 +3,21 @@
 #}
 
 {% macro first_message_text(messages, role) -%}
-    {{ return(adapter.dispatch('first_message_text', 'distill')(messages, role)) }}
-{%- endmacro %}
-
-{% macro duckdb__first_message_text(messages, role) -%}
-    case when json_type({{ messages }}) = 'ARRAY' then list_filter(
-        list_transform(
-            ({{ messages }})::json[],
-            lambda m: case when m ->> '$.role' = '{{ role }}'
-                and json_type(m, '$.content') = 'VARCHAR' then m ->> '$.content' end
-        ),
-        lambda t: t is not null and t <> ''
-    )[1] end
+    {{ return(message_text(messages, role, 1)) }}
 {%- endmacro %}
 
 
 {% macro last_message_text(messages, role) -%}
-    {{ return(adapter.dispatch('last_message_text', 'distill')(messages, role)) }}
+    {{ return(message_text(messages, role, -1)) }}
 {%- endmacro %}
 
-{% macro duckdb__last_message_text(messages, role) -%}
+
+{# The text of the role's message at `position` (1 first, -1 last) among those with text. #}
+{% macro message_text(messages, role, position) -%}
+    {{ return(adapter.dispatch('message_text', 'distill')(messages, role, position)) }}
+{%- endmacro %}
+
+{% macro duckdb__message_text(messages, role, position) -%}
     case when json_type({{ messages }}) = 'ARRAY' then list_filter(
         list_transform(
             ({{ messages }})::json[],
@@ -30,7 +25,7 @@
                 and json_type(m, '$.content') = 'VARCHAR' then m ->> '$.content' end
         ),
         lambda t: t is not null and t <> ''
-    )[-1] end
+    )[{{ position }}] end
 {%- endmacro %}
 
 

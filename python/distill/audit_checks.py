@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from distill import SCHEMA_VERSION
+from distill import SCHEMA_VERSION, schemas
 from distill.audit_context import AuditContext, category_ranks, macro_list
 from distill.layout import PROJECT_DIR
 from distill.publish import OUTPUTS
@@ -216,17 +216,6 @@ def recon_current(ctx: AuditContext) -> Outcome:
 
 # ---------------------------------------------------------------- P1: schemas
 
-RECORD_TYPE_OF_OUTPUT = {
-    "evidence.evidence": "evidence",
-    "evidence.distillation_skips": "distillation_skip",
-    "scoring.scored_runs": "scored_run",
-    "scoring.scoring_skips": "scoring_skip",
-    "exports.sft_samples": "sft_sample",
-    "exports.preference_pairs": "preference_pair",
-    "exports.playbooks": "playbook",
-}
-
-
 @check("p1_schema_version_on_every_record", "P1")
 def schema_version_everywhere(ctx: AuditContext) -> Outcome:
     """Every record of every published file carries schema_version 1 and is a JSON object."""
@@ -253,7 +242,7 @@ def records_validate(ctx: AuditContext) -> Outcome:
     invalid: dict[str, int] = {}
     first: list[str] = []
     total = 0
-    for relation, record_type in RECORD_TYPE_OF_OUTPUT.items():
+    for relation, record_type in schemas.RECORD_TYPE_OF_TABLE.items():
         loaded = ctx.rows(relation)
         for index, record in enumerate(loaded.records, start=1):
             total += 1

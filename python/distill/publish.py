@@ -62,7 +62,8 @@ def published_dir(layout: Layout) -> Path:
     return layout.warehouse_dir / "published"
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk, so a rename that follows is durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -162,10 +163,10 @@ def publish(layout: Layout, con: duckdb.DuckDBPyConnection, outputs: list[Output
     for output in outputs:
         path = new_set / output.relpath
         write_jsonl(con, output, path)
-        _fsync(path)
+        fsync_path(path)
     _carry_over(layout, new_set, {o.relpath for o in outputs})
     for directory in sorted({p.parent for p in new_set.rglob("*")} | {new_set}):
-        _fsync(directory)
+        fsync_path(directory)
     _crash_point(crash_after, "written")
 
     link = folder / (CURRENT + ".tmp")
@@ -173,7 +174,7 @@ def publish(layout: Layout, con: duckdb.DuckDBPyConnection, outputs: list[Output
         link.unlink()
     os.symlink(name, link)
     os.replace(link, folder / CURRENT)
-    _fsync(folder)
+    fsync_path(folder)
     _crash_point(crash_after, "swapped")
 
     _remove_stale_sets(layout)

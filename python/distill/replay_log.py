@@ -22,6 +22,7 @@ from pathlib import Path
 
 from distill.errors import ConfigError
 from distill.layout import Layout
+from distill.publish import fsync_path
 
 LOG_NAME = "replay_runs.jsonl"
 ARCHIVE_PATTERN = re.compile(r"^replay_runs\.(\d{6})\.jsonl\.gz$")
@@ -62,14 +63,6 @@ def _locked(layout: Layout) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _rotate(layout: Layout, live: Path) -> Path:
     """Compress the live log into the next archive, then empty it. Caller holds the lock."""
     existing = archives(layout)
@@ -84,7 +77,7 @@ def _rotate(layout: Layout, live: Path) -> Path:
         raw.flush()
         os.fsync(raw.fileno())
     os.replace(partial, archive)
-    _fsync_dir(layout.kb)
+    fsync_path(layout.kb)
     os.truncate(live, 0)
     return archive
 

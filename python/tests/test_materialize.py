@@ -171,10 +171,10 @@ def test_evidence_json_lines_parse_and_carry_schema_version(real_root):
 
 
 def test_a_root_whose_path_holds_quotes_reads_its_own_knowledge_base(tmp_path):
-    from conftest import RECORDED_AT
-
     from distill.layout import Layout
     from distill.pipeline import run_all
+
+    from conftest import RECORDED_AT
 
     root = tmp_path / "o'brien's runs"
     decoy = tmp_path / "o"  # what a path pasted into SQL unescaped would reach

@@ -98,10 +98,10 @@ def test_the_independent_scanner_finds_nothing_in_any_export(fixture_root, real_
 
 
 def test_ordinary_ids_that_contain_key_prefixes_are_not_taken_for_secrets(tmp_path):
-    from conftest import RECORDED_AT
-
     from distill.layout import Layout
     from distill.pipeline import run_all
+
+    from conftest import RECORDED_AT
 
     kb = tmp_path / "data" / "_kb"
     kb.mkdir(parents=True)
