@@ -104,6 +104,7 @@ def run_dbt(
         "--threads", str(thread_count()),
         "--vars", json.dumps(dbt_vars(layout, extra_vars)),
         "--quiet",
+        "--no-use-colors",
     ]
     for selector in select:
         args += ["--select", selector]
