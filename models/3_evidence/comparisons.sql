@@ -1,5 +1,6 @@
--- One row per comparison line whose two runs both exist: the raw material of explicit
--- preference pairs. preferred is 'a', 'b', 'tie', 'inconsistent' or 'error'.
+-- One row per comparison line whose two runs both exist and share a task: the raw
+-- material of explicit preference pairs. preferred is 'a', 'b', 'tie', 'inconsistent' or
+-- 'error'. A comparison across two tasks is no preference; distillation_skips says so.
 
 with
 
@@ -31,3 +32,4 @@ inner join runs as run_a
     on comparison_records.run_a = run_a.run_id
 inner join runs as run_b
     on comparison_records.run_b = run_b.run_id
+    and run_a.task_id = run_b.task_id

@@ -43,6 +43,24 @@ duplicate_runs as (
 
 ),
 
+cross_task_comparisons as (
+
+    select
+        comparisons.source_file,
+        comparisons.source_line,
+        'comparison_across_tasks' as skip_reason,
+        'run ' || comparisons.run_a || ' is of task ' || run_a.task_id || ', run '
+            || comparisons.run_b || ' of task ' || run_b.task_id as skip_detail
+    from {{ ref('staged_records') }} as comparisons
+    inner join {{ ref('runs') }} as run_a
+        on comparisons.run_a = run_a.run_id and run_a.occurrence = 1
+    inner join {{ ref('runs') }} as run_b
+        on comparisons.run_b = run_b.run_id and run_b.occurrence = 1
+    where comparisons.record_kind = 'comparison'
+        and run_a.task_id <> run_b.task_id
+
+),
+
 named_runs as (
 
     select
@@ -75,11 +93,13 @@ reasoned as (
             case when unused.line_status <> 'ok' then unused.line_status end,
             staged_skips.skip_reason,
             duplicate_runs.skip_reason,
+            cross_task_comparisons.skip_reason,
             formats.unjoined_reason
         ) as skip_reason,
         coalesce(
             staged_skips.skip_detail,
             duplicate_runs.skip_detail,
+            cross_task_comparisons.skip_detail,
             case
                 when named_runs.named_run is not null
                     then 'no run ' || named_runs.named_run || ' in the knowledge base'
@@ -96,6 +116,9 @@ reasoned as (
     left join duplicate_runs
         on unused.source_file = duplicate_runs.source_file
         and unused.source_line = duplicate_runs.source_line
+    left join cross_task_comparisons
+        on unused.source_file = cross_task_comparisons.source_file
+        and unused.source_line = cross_task_comparisons.source_line
     left join named_runs
         on unused.source_file = named_runs.source_file
         and unused.source_line = named_runs.source_line
