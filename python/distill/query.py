@@ -138,28 +138,8 @@ def warehouse_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     return names
 
 
-def _release_dbt_connection() -> None:
-    """Close the DuckDB handle dbt-duckdb keeps open in this process after a build.
-
-    DuckDB lets one process open a file with one configuration only, so a read-only
-    connection fails while dbt's read-write one lives. A command-line run never has one;
-    a process that built a root and then inspects it (the test suite) does.
-    """
-    import sys
-
-    if "dbt.adapters.duckdb.connections" not in sys.modules:
-        return
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-            DuckDBConnectionManager._ENV = None
-
-
 def read_only_connection(layout: Layout) -> duckdb.DuckDBPyConnection:
     """A connection that cannot write, reach a file or change its own settings."""
-    _release_dbt_connection()
     return connect(
         layout,
         read_only=True,

@@ -323,9 +323,6 @@ def runbook_root(make_root, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def outcomes(runbook_root, tmp_path_factory) -> dict[str, list[str]]:
     """Every section run once, two at a time (each its own root and processes)."""
-    from distill.query import _release_dbt_connection
-
-    _release_dbt_connection()
     scratch = tmp_path_factory.mktemp("runbook")
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {s.heading: pool.submit(run_section, s, runbook_root, scratch)
